@@ -1,0 +1,402 @@
+//! The outbox document: what one author shares with one contact — the published panel, the author's
+//! feedback on the contact's panel, and chat messages. One writer (the author), read by the contact.
+
+use std::collections::HashMap;
+
+use automerge::transaction::CommitOptions;
+use automerge::{Automerge, ChangeHash, ROOT};
+use autosurgeon::ReadDoc;
+use autosurgeon::{Hydrate, Reconcile, Text, hydrate_prop, reconcile_prop};
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+use crate::entry::{Entry, Kind, LinkSnapshot, MediaRef, Source};
+use crate::ids::{CategoryId, EntryId, Timestamp};
+use crate::master::Published;
+
+/// The schema version this crate writes. Documents with a newer version are refused, not guessed at.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Why a document could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocError {
+    /// The document was written by a newer Backstory.
+    #[error(
+        "document schema version {found} is newer than this Backstory understands ({SCHEMA_VERSION})"
+    )]
+    UnsupportedSchema {
+        /// The version found in the document.
+        found: u64,
+    },
+    /// The document does not have the expected shape.
+    #[error("document does not match the panel schema: {0}")]
+    Shape(#[from] autosurgeon::HydrateError),
+    /// Writing the document failed.
+    #[error("could not write the document: {0}")]
+    Write(#[from] autosurgeon::ReconcileError),
+    /// Automerge refused an operation.
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub(crate) struct PanelDoc {
+    pub(crate) categories: Vec<CategoryDoc>,
+    pub(crate) entries: HashMap<String, EntryDoc>,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub(crate) struct CategoryDoc {
+    #[key]
+    id: String,
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+pub(crate) struct EntryDoc {
+    category: String,
+    kind: KindDoc,
+    pub(crate) text: Text,
+    created: i64,
+    edited: i64,
+    source: String,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+struct MediaDoc {
+    hash: String,
+    size: u64,
+    mime: String,
+    name: String,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+struct SnapshotDoc {
+    title: Option<String>,
+    description: Option<String>,
+    site: Option<String>,
+    excerpt: Option<String>,
+    image: Option<MediaDoc>,
+}
+
+#[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+enum KindDoc {
+    Text,
+    Link {
+        url: String,
+        snapshot: Option<SnapshotDoc>,
+    },
+    Image(MediaDoc),
+    Audio(MediaDoc),
+    Video(MediaDoc),
+    File(MediaDoc),
+    Screenshot(MediaDoc),
+    WatchedVideo {
+        player: String,
+        location: String,
+        title: Option<String>,
+    },
+}
+
+impl From<&MediaRef> for MediaDoc {
+    fn from(m: &MediaRef) -> Self {
+        Self {
+            hash: m.hash.clone(),
+            size: m.size,
+            mime: m.mime.clone(),
+            name: m.name.clone(),
+        }
+    }
+}
+
+impl From<MediaDoc> for MediaRef {
+    fn from(m: MediaDoc) -> Self {
+        Self {
+            hash: m.hash,
+            size: m.size,
+            mime: m.mime,
+            name: m.name,
+        }
+    }
+}
+
+impl From<&Kind> for KindDoc {
+    fn from(k: &Kind) -> Self {
+        match k {
+            Kind::Text => KindDoc::Text,
+            Kind::Link { url, snapshot } => KindDoc::Link {
+                url: url.clone(),
+                snapshot: snapshot.as_ref().map(|s| SnapshotDoc {
+                    title: s.title.clone(),
+                    description: s.description.clone(),
+                    site: s.site.clone(),
+                    excerpt: s.excerpt.clone(),
+                    image: s.image.as_ref().map(MediaDoc::from),
+                }),
+            },
+            Kind::Image { media } => KindDoc::Image(media.into()),
+            Kind::Audio { media } => KindDoc::Audio(media.into()),
+            Kind::Video { media } => KindDoc::Video(media.into()),
+            Kind::File { media } => KindDoc::File(media.into()),
+            Kind::Screenshot { media } => KindDoc::Screenshot(media.into()),
+            Kind::WatchedVideo {
+                player,
+                location,
+                title,
+            } => KindDoc::WatchedVideo {
+                player: player.clone(),
+                location: location.clone(),
+                title: title.clone(),
+            },
+        }
+    }
+}
+
+impl From<KindDoc> for Kind {
+    fn from(k: KindDoc) -> Self {
+        match k {
+            KindDoc::Text => Kind::Text,
+            KindDoc::Link { url, snapshot } => Kind::Link {
+                url,
+                snapshot: snapshot.map(|s| LinkSnapshot {
+                    title: s.title,
+                    description: s.description,
+                    site: s.site,
+                    excerpt: s.excerpt,
+                    image: s.image.map(MediaRef::from),
+                }),
+            },
+            KindDoc::Image(m) => Kind::Image { media: m.into() },
+            KindDoc::Audio(m) => Kind::Audio { media: m.into() },
+            KindDoc::Video(m) => Kind::Video { media: m.into() },
+            KindDoc::File(m) => Kind::File { media: m.into() },
+            KindDoc::Screenshot(m) => Kind::Screenshot { media: m.into() },
+            KindDoc::WatchedVideo {
+                player,
+                location,
+                title,
+            } => Kind::WatchedVideo {
+                player,
+                location,
+                title,
+            },
+        }
+    }
+}
+
+fn source_name(s: Source) -> &'static str {
+    match s {
+        Source::Manual => "manual",
+        Source::Watcher => "watcher",
+        Source::Screenshot => "screenshot",
+    }
+}
+
+fn source_from(s: &str) -> Source {
+    match s {
+        "watcher" => Source::Watcher,
+        "screenshot" => Source::Screenshot,
+        _ => Source::Manual,
+    }
+}
+
+impl EntryDoc {
+    pub(crate) fn to_entry(&self, id: &str) -> Entry {
+        Entry {
+            id: EntryId::new(id),
+            category: CategoryId::new(self.category.clone()),
+            kind: self.kind.clone().into(),
+            text: self.text.as_str().to_string(),
+            created: Timestamp(self.created),
+            edited: Timestamp(self.edited),
+            source: source_from(&self.source),
+        }
+    }
+
+    fn fresh(e: &Entry) -> Self {
+        Self {
+            category: e.category.to_string(),
+            kind: (&e.kind).into(),
+            text: Text::with_value(&e.text),
+            created: e.created.millis(),
+            edited: e.edited.millis(),
+            source: source_name(e.source).to_string(),
+        }
+    }
+
+    /// Brings this entry to `e`, editing text by difference so unchanged characters keep their
+    /// authorship. Returns whether anything changed.
+    fn update_to(&mut self, e: &Entry) -> bool {
+        let mut changed = false;
+        let kind = KindDoc::from(&e.kind);
+        if self.kind != kind {
+            self.kind = kind;
+            changed = true;
+        }
+        if self.text.as_str() != e.text {
+            self.text.update(&e.text);
+            changed = true;
+        }
+        let category = e.category.to_string();
+        if self.category != category {
+            self.category = category;
+            changed = true;
+        }
+        if self.created != e.created.millis() || self.edited != e.edited.millis() {
+            self.created = e.created.millis();
+            self.edited = e.edited.millis();
+            changed = true;
+        }
+        let source = source_name(e.source);
+        if self.source != source {
+            self.source = source.to_string();
+            changed = true;
+        }
+        changed
+    }
+}
+
+impl From<&Category> for CategoryDoc {
+    fn from(c: &Category) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+        }
+    }
+}
+
+/// A panel as read from an outbox: what its viewer sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelView {
+    /// Categories in display order.
+    pub categories: Vec<Category>,
+    /// Entries, oldest first.
+    pub entries: Vec<Entry>,
+}
+
+/// Commit options carrying the commit time; every change is stamped.
+pub(crate) fn at(now: Timestamp) -> CommitOptions {
+    CommitOptions::default().with_time(now.seconds())
+}
+
+/// A new outbox for `owner` (the author's endpoint id), with an empty panel.
+pub fn new_outbox(owner: &str, now: Timestamp) -> Result<Automerge, DocError> {
+    let mut doc = Automerge::new();
+    doc.transact_with(
+        |_| at(now),
+        |tx| -> Result<(), DocError> {
+            reconcile_prop(tx, ROOT, "schema", SCHEMA_VERSION)?;
+            reconcile_prop(tx, ROOT, "owner", owner)?;
+            let panel = PanelDoc {
+                categories: Vec::new(),
+                entries: HashMap::new(),
+            };
+            reconcile_prop(tx, ROOT, "panel", &panel)?;
+            crate::feedback::init(tx)?;
+            Ok(())
+        },
+    )
+    .map_err(|f| f.error)?;
+    Ok(doc)
+}
+
+/// The schema version of a document; `None` for a document that holds nothing yet.
+pub fn schema_version<D: ReadDoc>(doc: &D) -> Result<Option<u64>, DocError> {
+    if doc.get(&ROOT, "schema")?.is_none() {
+        return Ok(None);
+    }
+    let version: u64 = hydrate_prop(doc, ROOT, "schema")?;
+    if version > SCHEMA_VERSION {
+        return Err(DocError::UnsupportedSchema { found: version });
+    }
+    Ok(Some(version))
+}
+
+/// The owner (author endpoint id) recorded in the document, if any.
+pub fn owner<D: ReadDoc>(doc: &D) -> Result<Option<String>, DocError> {
+    if schema_version(doc)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(hydrate_prop(doc, ROOT, "owner")?))
+}
+
+pub(crate) fn read_panel_doc<D: ReadDoc>(doc: &D) -> Result<Option<PanelDoc>, DocError> {
+    if schema_version(doc)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(hydrate_prop(doc, ROOT, "panel")?))
+}
+
+/// Reads the panel; an empty document reads as an empty panel.
+pub fn read_panel<D: ReadDoc>(doc: &D) -> Result<PanelView, DocError> {
+    let Some(panel) = read_panel_doc(doc)? else {
+        return Ok(PanelView::default());
+    };
+    let categories = panel
+        .categories
+        .into_iter()
+        .map(|c| Category {
+            id: CategoryId::new(c.id),
+            name: c.name,
+        })
+        .collect();
+    let mut entries: Vec<Entry> = panel.entries.iter().map(|(id, e)| e.to_entry(id)).collect();
+    entries.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    Ok(PanelView {
+        categories,
+        entries,
+    })
+}
+
+/// Writes only the difference between the document's panel and `published` into the document,
+/// as one change stamped with `now`. Returns the change's hash, or `None` when nothing differed.
+pub fn apply_published(
+    doc: &mut Automerge,
+    published: &Published,
+    now: Timestamp,
+) -> Result<Option<ChangeHash>, DocError> {
+    let result = doc
+        .transact_with(
+            |_| at(now),
+            |tx| -> Result<(), DocError> {
+                let mut panel = match read_panel_doc(tx)? {
+                    Some(p) => p,
+                    None => {
+                        reconcile_prop(tx, ROOT, "schema", SCHEMA_VERSION)?;
+                        PanelDoc {
+                            categories: Vec::new(),
+                            entries: HashMap::new(),
+                        }
+                    }
+                };
+                let mut changed = false;
+                let categories: Vec<CategoryDoc> =
+                    published.categories.iter().map(CategoryDoc::from).collect();
+                if panel.categories != categories {
+                    panel.categories = categories;
+                    changed = true;
+                }
+                let before = panel.entries.len();
+                panel
+                    .entries
+                    .retain(|id, _| published.entries.iter().any(|e| e.id.as_str() == id));
+                changed |= panel.entries.len() != before;
+                for e in &published.entries {
+                    match panel.entries.get_mut(e.id.as_str()) {
+                        Some(existing) => changed |= existing.update_to(e),
+                        None => {
+                            panel.entries.insert(e.id.to_string(), EntryDoc::fresh(e));
+                            changed = true;
+                        }
+                    }
+                }
+                if changed {
+                    reconcile_prop(tx, ROOT, "panel", &panel)?;
+                }
+                Ok(())
+            },
+        )
+        .map_err(|f| f.error)?;
+    Ok(result.hash)
+}

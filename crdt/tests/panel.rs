@@ -1,0 +1,340 @@
+//! Behaviour of the master panel, `publish`, the outbox document and change attribution.
+
+use backstory_crdt::automerge::{Automerge, ChangeHash};
+use backstory_crdt::changes::heads_to_strings;
+use backstory_crdt::feedback::{self, Comment, Message, Receipt, Signal};
+use backstory_crdt::{
+    CategoryId, DefaultCategory, Entry, EntryId, EntryState, Kind, MasterEntry, MasterPanel,
+    PanelError, Source, Timestamp, Visibility, apply_published, changes_since, new_outbox, publish,
+    read_panel,
+};
+
+fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
+    MasterEntry {
+        entry: Entry {
+            id: EntryId::new(id),
+            category: DefaultCategory::Activities.id(),
+            kind: Kind::Text,
+            text: text.to_string(),
+            created: Timestamp(at),
+            edited: Timestamp(at),
+            source: Source::Manual,
+        },
+        visibility: Visibility::Visible,
+    }
+}
+
+fn sync(master: &MasterPanel, doc: &mut Automerge, now: i64) -> Option<ChangeHash> {
+    apply_published(doc, &publish(master, Timestamp(now)), Timestamp(now)).expect("apply")
+}
+
+#[test]
+fn new_panels_have_the_seven_defaults_in_order() {
+    let m = MasterPanel::default();
+    let names: Vec<String> = m.categories.iter().map(|c| c.display_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "Recent activities",
+            "Recent travel",
+            "Recently bought gadgets",
+            "Recently read books",
+            "Recently learned songs",
+            "Recently found restaurants",
+            "Recently watched"
+        ]
+    );
+    assert_eq!(DefaultCategory::Restaurants.name_zh(), "最近新去的美味餐厅");
+}
+
+#[test]
+fn removing_a_category_moves_its_entries_to_the_fallback() {
+    let mut m = MasterPanel::default();
+    let mut e = text_entry("e1", "hiking", 1);
+    e.entry.category = DefaultCategory::Travel.id();
+    m.add_entry(e).unwrap();
+    let fallback = m
+        .remove_category(&DefaultCategory::Travel.id(), Timestamp(5))
+        .unwrap();
+    assert_eq!(fallback, DefaultCategory::Activities.id());
+    assert_eq!(m.entries[0].entry.category, fallback);
+    assert_eq!(m.entries[0].entry.text, "hiking");
+    assert_eq!(m.categories.len(), 6);
+}
+
+#[test]
+fn category_edits_are_validated() {
+    let mut m = MasterPanel::default();
+    m.add_category(CategoryId::new("c1"), "Podcasts").unwrap();
+    assert_eq!(
+        m.add_category(CategoryId::new("c1"), "Again"),
+        Err(PanelError::DuplicateCategory(CategoryId::new("c1")))
+    );
+    assert_eq!(
+        m.rename_category(&CategoryId::new("c1"), "  "),
+        Err(PanelError::EmptyName)
+    );
+    m.rename_category(&CategoryId::new("c1"), "Pods").unwrap();
+    let mut order: Vec<CategoryId> = m.categories.iter().map(|c| c.id.clone()).rev().collect();
+    m.reorder_categories(&order).unwrap();
+    assert_eq!(m.categories[0].display_name(), "Pods");
+    order.pop();
+    assert_eq!(m.reorder_categories(&order), Err(PanelError::BadOrder));
+    for c in m.categories.clone().iter().skip(1) {
+        m.remove_category(&c.id, Timestamp(1)).unwrap();
+    }
+    assert_eq!(
+        m.remove_category(&CategoryId::new("c1"), Timestamp(1)),
+        Err(PanelError::LastCategory)
+    );
+    let mut e = text_entry("x", "x", 1);
+    e.entry.category = CategoryId::new("nope");
+    assert_eq!(
+        m.add_entry(e),
+        Err(PanelError::UnknownCategory(CategoryId::new("nope")))
+    );
+}
+
+#[test]
+fn publish_follows_visibility_rules_and_reports_the_next_flip() {
+    let mut m = MasterPanel::default();
+    m.add_entry(text_entry("visible", "a", 1)).unwrap();
+    let mut hidden = text_entry("hidden", "b", 2);
+    hidden.visibility = Visibility::Hidden;
+    m.add_entry(hidden).unwrap();
+    let mut later = text_entry("later", "c", 3);
+    later.visibility = Visibility::RevealAfter(Timestamp(1000));
+    m.add_entry(later).unwrap();
+    let mut until = text_entry("until", "d", 4);
+    until.visibility = Visibility::VisibleUntil(Timestamp(500));
+    m.add_entry(until).unwrap();
+
+    let ids = |p: &backstory_crdt::Published| -> Vec<String> {
+        p.entries.iter().map(|e| e.id.to_string()).collect()
+    };
+    let p = publish(&m, Timestamp(100));
+    assert_eq!(ids(&p), ["visible", "until"]);
+    assert_eq!(p.next_change, Some(Timestamp(500)));
+    let p = publish(&m, Timestamp(500));
+    assert_eq!(ids(&p), ["visible"]);
+    assert_eq!(p.next_change, Some(Timestamp(1000)));
+    let p = publish(&m, Timestamp(1000));
+    assert_eq!(ids(&p), ["visible", "later"]);
+    assert_eq!(p.next_change, None);
+}
+
+#[test]
+fn outbox_holds_only_published_entries_and_writes_nothing_when_unchanged() {
+    let mut m = MasterPanel::default();
+    m.add_entry(text_entry("a", "shown", 1)).unwrap();
+    let mut h = text_entry("b", "SECRET-MARKER", 2);
+    h.visibility = Visibility::Hidden;
+    m.add_entry(h).unwrap();
+    let mut doc = new_outbox("owner", Timestamp(1000)).unwrap();
+    assert!(sync(&m, &mut doc, 2000).is_some());
+    assert!(
+        sync(&m, &mut doc, 3000).is_none(),
+        "no difference, no change"
+    );
+    let view = read_panel(&doc).unwrap();
+    assert_eq!(view.entries.len(), 1);
+    assert_eq!(view.categories.len(), 7);
+    let bytes = doc.save();
+    assert!(!bytes.windows(13).any(|w| w == b"SECRET-MARKER"));
+    let plain = doc.save_nocompress();
+    assert!(!plain.windows(13).any(|w| w == b"SECRET-MARKER"));
+    assert!(plain.windows(5).any(|w| w == b"shown"));
+}
+
+#[test]
+fn every_change_carries_its_commit_time() {
+    let mut m = MasterPanel::default();
+    m.add_entry(text_entry("a", "x", 1)).unwrap();
+    let mut doc = new_outbox("owner", Timestamp(1_700_000_000_000)).unwrap();
+    sync(&m, &mut doc, 1_700_000_100_000);
+    for meta in doc.get_changes_meta(&[]) {
+        assert!(
+            meta.timestamp >= 1_700_000_000,
+            "change without a time: {meta:?}"
+        );
+    }
+}
+
+#[test]
+fn edits_are_attributed_to_the_session_that_wrote_them() {
+    let mut m = MasterPanel::default();
+    m.add_entry(text_entry("a", "I went hiking.", 1)).unwrap();
+    m.add_entry(text_entry("b", "untouched", 2)).unwrap();
+    let mut doc = new_outbox("owner", Timestamp(1_000_000)).unwrap();
+    sync(&m, &mut doc, 2_000_000);
+    let seen = doc.get_heads();
+
+    let first = changes_since(&doc, &[]).unwrap();
+    assert!(first.entries.iter().all(|e| e.state == EntryState::New));
+    assert_eq!(first.unseen(), 2);
+
+    m.set_text(
+        &EntryId::new("a"),
+        "I went hiking in the Alps.".into(),
+        Timestamp(3_000_000),
+    )
+    .unwrap();
+    sync(&m, &mut doc, 3_000_000);
+    let c = changes_since(&doc, &seen).unwrap();
+    assert_eq!(c.heads, heads_to_strings(&doc.get_heads()));
+    let a = c
+        .entries
+        .iter()
+        .find(|e| e.entry.id.as_str() == "a")
+        .unwrap();
+    assert_eq!(a.state, EntryState::Edited);
+    let texts: Vec<(&str, bool)> = a.spans.iter().map(|s| (s.text.as_str(), s.new)).collect();
+    assert_eq!(
+        texts,
+        [
+            ("I went hiking", false),
+            (" in the Alps", true),
+            (".", false)
+        ]
+    );
+    assert_eq!(a.spans[0].time, Timestamp(2_000_000));
+    assert_eq!(a.spans[1].time, Timestamp(3_000_000));
+    assert_ne!(a.spans[0].change, a.spans[1].change);
+    let b = c
+        .entries
+        .iter()
+        .find(|e| e.entry.id.as_str() == "b")
+        .unwrap();
+    assert_eq!(b.state, EntryState::Seen);
+    assert_eq!(c.unseen(), 1);
+
+    m.remove_entry(&EntryId::new("b")).unwrap();
+    sync(&m, &mut doc, 4_000_000);
+    let c = changes_since(&doc, &seen).unwrap();
+    assert_eq!(c.removed.len(), 1);
+    assert_eq!(c.removed[0].text, "untouched");
+    let all_seen = changes_since(&doc, &doc.get_heads()).unwrap();
+    assert_eq!(all_seen.unseen(), 0);
+}
+
+#[test]
+fn unknown_seen_heads_count_as_never_seen() {
+    let mut m = MasterPanel::default();
+    m.add_entry(text_entry("a", "x", 1)).unwrap();
+    let mut doc = new_outbox("o", Timestamp(0)).unwrap();
+    sync(&m, &mut doc, 1000);
+    let other = new_outbox("p", Timestamp(0)).unwrap();
+    let c = changes_since(&doc, &other.get_heads()).unwrap();
+    assert_eq!(c.entries[0].state, EntryState::New);
+}
+
+#[test]
+fn feedback_and_chat_round_trip() {
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    feedback::add_comment(
+        &mut doc,
+        Comment {
+            id: "c1".into(),
+            entry: Some("e1".into()),
+            text: "nice!".into(),
+            at: 5,
+        },
+        Timestamp(5),
+    )
+    .unwrap();
+    feedback::add_receipt(
+        &mut doc,
+        Receipt {
+            heads: vec!["ab".into()],
+            opened: 6,
+            open_for: 12_000,
+        },
+        Timestamp(6),
+    )
+    .unwrap();
+    feedback::add_signal(&mut doc, &EntryId::new("e1"), Signal::Hovered, Timestamp(7)).unwrap();
+    feedback::add_signal(&mut doc, &EntryId::new("e1"), Signal::Hovered, Timestamp(8)).unwrap();
+    feedback::add_message(
+        &mut doc,
+        Message {
+            id: "m1".into(),
+            text: "hi".into(),
+            at: 9,
+        },
+        Timestamp(9),
+    )
+    .unwrap();
+    let loaded = Automerge::load(&doc.save()).unwrap();
+    let f = feedback::read_feedback(&loaded).unwrap();
+    assert_eq!(f.comments[0].text, "nice!");
+    assert_eq!(f.receipts[0].open_for, 12_000);
+    assert_eq!(f.signals["e1"].hovers, 2);
+    assert_eq!(feedback::read_chat(&loaded).unwrap()[0].text, "hi");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    use backstory_crdt::automerge::{ROOT, transaction::Transactable};
+    let mut doc = new_outbox("o", Timestamp(0)).unwrap();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "schema", 99_u64).unwrap();
+    tx.commit();
+    let err = read_panel(&doc).unwrap_err();
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn every_kind_round_trips_through_the_outbox() {
+    use backstory_crdt::{LinkSnapshot, MediaRef};
+    let media = MediaRef {
+        hash: "ab".repeat(32),
+        size: 3,
+        mime: "image/png".into(),
+        name: "a.png".into(),
+    };
+    let kinds = vec![
+        Kind::Text,
+        Kind::Link {
+            url: "https://example.org".into(),
+            snapshot: Some(LinkSnapshot {
+                title: Some("T".into()),
+                image: Some(media.clone()),
+                ..Default::default()
+            }),
+        },
+        Kind::Image {
+            media: media.clone(),
+        },
+        Kind::Audio {
+            media: media.clone(),
+        },
+        Kind::Video {
+            media: media.clone(),
+        },
+        Kind::File {
+            media: media.clone(),
+        },
+        Kind::Screenshot { media },
+        Kind::WatchedVideo {
+            player: "mpv".into(),
+            location: "/v.mkv".into(),
+            title: None,
+        },
+    ];
+    let mut m = MasterPanel::default();
+    for (i, kind) in kinds.iter().enumerate() {
+        let mut e = text_entry(&format!("e{i}"), "caption", i as i64);
+        e.entry.kind = kind.clone();
+        m.add_entry(e).unwrap();
+    }
+    let mut doc = new_outbox("o", Timestamp(0)).unwrap();
+    sync(&m, &mut doc, 100);
+    let loaded = Automerge::load(&doc.save()).unwrap();
+    let got: Vec<Kind> = read_panel(&loaded)
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(got, kinds);
+}

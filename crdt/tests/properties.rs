@@ -1,0 +1,196 @@
+//! Property tests: replicas converge whatever the delivery order; `publish` never leaks; save/load
+//! is lossless.
+
+use backstory_crdt::automerge::{ActorId, Automerge, Change};
+use backstory_crdt::feedback::{self, Comment};
+use backstory_crdt::master::Published;
+use backstory_crdt::{
+    Category, CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, Source,
+    Timestamp, Visibility, apply_published, new_outbox, publish, read_panel,
+};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Add { text: String, category: usize },
+    Edit { entry: usize, text: String },
+    Move { entry: usize, category: usize },
+    Remove { entry: usize },
+    AddCategory { name: String },
+    Comment { text: String },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => ("[a-z ]{0,12}", 0usize..8).prop_map(|(text, category)| Op::Add { text, category }),
+        3 => (0usize..16, "[a-z ]{0,12}").prop_map(|(entry, text)| Op::Edit { entry, text }),
+        1 => (0usize..16, 0usize..8).prop_map(|(entry, category)| Op::Move { entry, category }),
+        1 => (0usize..16).prop_map(|entry| Op::Remove { entry }),
+        1 => "[a-z]{1,6}".prop_map(|name| Op::AddCategory { name }),
+        1 => "[a-z ]{1,8}".prop_map(|text| Op::Comment { text }),
+    ]
+}
+
+/// Applies one operation to a replica the way an author's device does: read, change, write the
+/// difference.
+fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
+    let now = Timestamp(1_000_000 + step as i64 * 1000);
+    let view = read_panel(doc).expect("read");
+    let mut p = Published {
+        categories: view.categories,
+        entries: view.entries,
+        next_change: None,
+    };
+    if p.categories.is_empty() {
+        p.categories = backstory_crdt::category::default_categories();
+    }
+    let cat = |i: usize, p: &Published| p.categories[i % p.categories.len()].id.clone();
+    match op {
+        Op::Add { text, category } => {
+            let category = cat(*category, &p);
+            p.entries.push(Entry {
+                id: EntryId::new(format!("r{replica}s{step}")),
+                category,
+                kind: Kind::Text,
+                text: text.clone(),
+                created: now,
+                edited: now,
+                source: Source::Manual,
+            });
+        }
+        Op::Edit { entry, text } if !p.entries.is_empty() => {
+            let n = p.entries.len();
+            let e = &mut p.entries[entry % n];
+            e.text = text.clone();
+            e.edited = now;
+        }
+        Op::Move { entry, category } if !p.entries.is_empty() => {
+            let category = cat(*category, &p);
+            let n = p.entries.len();
+            p.entries[entry % n].category = category;
+        }
+        Op::Remove { entry } if !p.entries.is_empty() => {
+            let n = p.entries.len();
+            p.entries.remove(entry % n);
+        }
+        Op::AddCategory { name } => p.categories.push(Category {
+            id: CategoryId::new(format!("r{replica}c{step}")),
+            name: Some(name.clone()),
+        }),
+        Op::Comment { text } => {
+            let c = Comment {
+                id: format!("r{replica}m{step}"),
+                entry: None,
+                text: text.clone(),
+                at: now.0,
+            };
+            feedback::add_comment(doc, c, now).expect("comment");
+            return;
+        }
+        _ => return,
+    }
+    apply_published(doc, &p, now).expect("apply");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn three_replicas_converge_in_any_delivery_order(
+        ops in proptest::collection::vec((0usize..3, op()), 1..24),
+        order in proptest::collection::vec(any::<prop::sample::Index>(), 0..64),
+        dups in proptest::collection::vec(any::<prop::sample::Index>(), 0..16),
+    ) {
+        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
+        let mut replicas: Vec<Automerge> = (0..3u8)
+            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
+            .collect();
+        for (step, (r, op)) in ops.iter().enumerate() {
+            apply(&mut replicas[*r], *r, step, op);
+        }
+        // Every change from every replica, shuffled, some delivered twice.
+        let mut all: Vec<Change> = replicas.iter().flat_map(|d| d.get_changes(&[])).collect();
+        for (i, idx) in order.iter().enumerate() {
+            let n = all.len();
+            all.swap(i % n, idx.index(n));
+        }
+        let extra: Vec<Change> = dups.iter().map(|i| all[i.index(all.len())].clone()).collect();
+        all.extend(extra);
+        for doc in replicas.iter_mut() {
+            // Deliver in a different rotation to each replica.
+            let k = doc.get_actor().to_bytes()[0] as usize % all.len().max(1);
+            let mut mine = all.clone();
+            mine.rotate_left(k);
+            doc.apply_changes(mine).expect("apply changes");
+        }
+        let heads: Vec<_> = replicas.iter().map(|d| d.get_heads()).collect();
+        prop_assert_eq!(&heads[0], &heads[1]);
+        prop_assert_eq!(&heads[1], &heads[2]);
+        let panels: Vec<_> = replicas.iter().map(|d| read_panel(d).expect("read")).collect();
+        prop_assert_eq!(&panels[0], &panels[1]);
+        prop_assert_eq!(&panels[1], &panels[2]);
+        let fb: Vec<_> = replicas.iter().map(|d| feedback::read_feedback(d).expect("fb")).collect();
+        prop_assert_eq!(&fb[0], &fb[1]);
+        prop_assert_eq!(&fb[1], &fb[2]);
+    }
+
+    #[test]
+    fn publish_never_contains_a_hidden_or_unrevealed_entry(
+        rules in proptest::collection::vec((0u8..4, 0i64..10_000), 0..40),
+        now in 0i64..10_000,
+    ) {
+        let mut m = MasterPanel::default();
+        for (i, (kind, t)) in rules.iter().enumerate() {
+            let visibility = match kind {
+                0 => Visibility::Visible,
+                1 => Visibility::Hidden,
+                2 => Visibility::RevealAfter(Timestamp(*t)),
+                _ => Visibility::VisibleUntil(Timestamp(*t)),
+            };
+            m.add_entry(MasterEntry {
+                entry: Entry {
+                    id: EntryId::new(format!("e{i}")),
+                    category: DefaultCategory::Books.id(),
+                    kind: Kind::Text,
+                    text: format!("text {i}"),
+                    created: Timestamp(i as i64),
+                    edited: Timestamp(i as i64),
+                    source: Source::Manual,
+                },
+                visibility,
+            }).expect("add");
+        }
+        let p = publish(&m, Timestamp(now));
+        for e in &p.entries {
+            let rule = m.entry(&e.id).expect("entry").visibility;
+            prop_assert!(rule.is_visible_at(Timestamp(now)), "{rule:?} published at {now}");
+        }
+        let hidden_count = m.entries.iter().filter(|e| !e.visibility.is_visible_at(Timestamp(now))).count();
+        prop_assert_eq!(p.entries.len() + hidden_count, m.entries.len());
+        if let Some(next) = p.next_change {
+            prop_assert!(next > Timestamp(now));
+            prop_assert_ne!(publish(&m, next).entries, p.entries.clone());
+        }
+        // What reaches the outbox is exactly what was published.
+        let mut doc = new_outbox("o", Timestamp(0)).expect("outbox");
+        apply_published(&mut doc, &p, Timestamp(now)).expect("apply");
+        prop_assert_eq!(read_panel(&doc).expect("read").entries, p.entries);
+    }
+
+    #[test]
+    fn a_saved_and_loaded_document_equals_the_original(
+        ops in proptest::collection::vec(op(), 0..20),
+    ) {
+        let mut doc = new_outbox("owner", Timestamp(0)).expect("outbox");
+        for (step, op) in ops.iter().enumerate() {
+            apply(&mut doc, 0, step, op);
+        }
+        let loaded = Automerge::load(&doc.save()).expect("load");
+        prop_assert_eq!(loaded.get_heads(), doc.get_heads());
+        prop_assert_eq!(read_panel(&loaded).expect("read"), read_panel(&doc).expect("read"));
+        prop_assert_eq!(
+            feedback::read_feedback(&loaded).expect("fb"),
+            feedback::read_feedback(&doc).expect("fb")
+        );
+    }
+}
