@@ -49,6 +49,8 @@ pub struct ChangedEntry {
 /// The whole panel, annotated with what changed since the given heads.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PanelChanges {
+    /// The panel's categories in display order.
+    pub categories: Vec<crate::category::Category>,
     /// Every current entry, oldest first, with its state and spans.
     pub entries: Vec<ChangedEntry>,
     /// Entries that were there at the given heads and are gone now, as they were.
@@ -119,6 +121,7 @@ pub fn changes_since(doc: &Automerge, seen: &[ChangeHash]) -> Result<PanelChange
         .cloned()
         .collect();
     Ok(PanelChanges {
+        categories: now.categories.clone(),
         entries,
         removed,
         heads: heads_to_strings(&doc.get_heads()),

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use automerge::transaction::CommitOptions;
+use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ROOT};
 use autosurgeon::ReadDoc;
 use autosurgeon::{Hydrate, Reconcile, Text, hydrate_prop, reconcile_prop};
@@ -31,13 +32,25 @@ pub enum DocError {
     },
     /// The document does not have the expected shape.
     #[error("document does not match the panel schema: {0}")]
-    Shape(#[from] autosurgeon::HydrateError),
+    Shape(Box<autosurgeon::HydrateError>),
     /// Writing the document failed.
     #[error("could not write the document: {0}")]
-    Write(#[from] autosurgeon::ReconcileError),
+    Write(Box<autosurgeon::ReconcileError>),
     /// Automerge refused an operation.
     #[error("document error: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+}
+
+impl From<autosurgeon::HydrateError> for DocError {
+    fn from(e: autosurgeon::HydrateError) -> Self {
+        Self::Shape(Box::new(e))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for DocError {
+    fn from(e: autosurgeon::ReconcileError) -> Self {
+        Self::Write(Box::new(e))
+    }
 }
 
 #[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
@@ -360,7 +373,9 @@ pub fn apply_published(
         .transact_with(
             |_| at(now),
             |tx| -> Result<(), DocError> {
-                let mut panel = match read_panel_doc(tx)? {
+                let existing = read_panel_doc(tx)?;
+                let fresh = existing.is_none();
+                let mut panel = match existing {
                     Some(p) => p,
                     None => {
                         reconcile_prop(tx, ROOT, "schema", SCHEMA_VERSION)?;
@@ -370,29 +385,40 @@ pub fn apply_published(
                         }
                     }
                 };
-                let mut changed = false;
                 let categories: Vec<CategoryDoc> =
                     published.categories.iter().map(CategoryDoc::from).collect();
-                if panel.categories != categories {
+                if fresh || panel.categories != categories {
                     panel.categories = categories;
-                    changed = true;
+                    reconcile_prop(tx, ROOT, "panel", &panel)?;
+                    // The whole panel is written; entries below are compared against it.
                 }
-                let before = panel.entries.len();
-                panel
+                let entries_obj = match tx.get(&ROOT, "panel")? {
+                    Some((_, panel_obj)) => match tx.get(&panel_obj, "entries")? {
+                        Some((_, obj)) => obj,
+                        None => return Ok(()),
+                    },
+                    None => return Ok(()),
+                };
+                let gone: Vec<String> = panel
                     .entries
-                    .retain(|id, _| published.entries.iter().any(|e| e.id.as_str() == id));
-                changed |= panel.entries.len() != before;
+                    .keys()
+                    .filter(|id| !published.entries.iter().any(|e| e.id.as_str() == *id))
+                    .cloned()
+                    .collect();
+                for id in gone {
+                    tx.delete(&entries_obj, id.as_str())?;
+                }
                 for e in &published.entries {
                     match panel.entries.get_mut(e.id.as_str()) {
-                        Some(existing) => changed |= existing.update_to(e),
+                        Some(existing) => {
+                            if existing.update_to(e) {
+                                reconcile_prop(tx, &entries_obj, e.id.as_str(), &*existing)?;
+                            }
+                        }
                         None => {
-                            panel.entries.insert(e.id.to_string(), EntryDoc::fresh(e));
-                            changed = true;
+                            reconcile_prop(tx, &entries_obj, e.id.as_str(), EntryDoc::fresh(e))?;
                         }
                     }
-                }
-                if changed {
-                    reconcile_prop(tx, ROOT, "panel", &panel)?;
                 }
                 Ok(())
             },

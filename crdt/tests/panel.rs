@@ -1,5 +1,7 @@
 //! Behaviour of the master panel, `publish`, the outbox document and change attribution.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use backstory_crdt::automerge::{Automerge, ChangeHash};
 use backstory_crdt::changes::heads_to_strings;
 use backstory_crdt::feedback::{self, Comment, Message, Receipt, Signal};

@@ -1,6 +1,8 @@
 //! Property tests: replicas converge whatever the delivery order; `publish` never leaks; save/load
 //! is lossless.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use backstory_crdt::automerge::{ActorId, Automerge, Change};
 use backstory_crdt::feedback::{self, Comment};
 use backstory_crdt::master::Published;

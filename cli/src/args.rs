@@ -1,0 +1,234 @@
+//! The command line, as clap reads it, and its translation into engine requests.
+
+use std::path::PathBuf;
+
+use backstory_core::{Content, EntryEdit, NewEntry};
+use backstory_crdt::{CategoryId, Source, Timestamp, Visibility};
+use clap::{Args, Parser, Subcommand};
+
+use crate::time;
+
+/// Backstory: a background panel for each of your contacts.
+#[derive(Parser, Debug)]
+#[command(name = "backstory", version, about)]
+pub struct Cli {
+    /// Data directory (default: $BACKSTORY_DATA_DIR, else the platform's data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run the engine in the foreground until stopped.
+    Node,
+    /// Show my id and name.
+    Id,
+    /// Set my display name.
+    Name {
+        /// The name contacts will see.
+        name: String,
+    },
+    /// List contacts, or add one.
+    Contacts {
+        #[command(subcommand)]
+        action: Option<ContactsCmd>,
+    },
+    /// Add an entry to my panel for a contact; prints its id once it is durable.
+    Post(PostArgs),
+    /// Edit an entry of one of my panels.
+    Edit(EditArgs),
+    /// Delete an entry of one of my panels.
+    Rm {
+        /// The entry id.
+        entry: String,
+    },
+    /// Show my panel for a contact, with each entry's visibility rule.
+    Panel {
+        /// Contact name or id.
+        contact: String,
+        /// Show only what they can see right now.
+        #[arg(long)]
+        as_viewer: bool,
+    },
+    /// Show the panel a contact keeps for me, and mark it seen.
+    Show {
+        /// Contact name or id.
+        contact: String,
+        /// Show only what changed since I last looked.
+        #[arg(long)]
+        since_last: bool,
+        /// Do not mark the panel seen.
+        #[arg(long)]
+        keep_unseen: bool,
+    },
+    /// List, add, rename, move or remove the categories of my panel for a contact.
+    Categories {
+        /// Contact name or id.
+        contact: String,
+        #[command(subcommand)]
+        action: Option<CategoriesCmd>,
+    },
+    /// Write my panel for a contact (only what they may see) to a file.
+    Export {
+        /// Contact name or id.
+        #[arg(long)]
+        to: String,
+        /// The file to write.
+        file: PathBuf,
+    },
+    /// Import a panel file a contact gave me.
+    Import {
+        /// Contact name or id.
+        #[arg(long)]
+        from: String,
+        /// The file to read.
+        file: PathBuf,
+    },
+    /// Print the engine's events as JSON lines until it stops.
+    Events,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContactsCmd {
+    /// Add a local contact by name.
+    Add {
+        /// Their name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CategoriesCmd {
+    /// Add a category at the end.
+    Add {
+        /// Its name.
+        name: String,
+    },
+    /// Rename a category.
+    Rename {
+        /// Category id.
+        category: String,
+        /// New name.
+        name: String,
+    },
+    /// Move a category to a position (0 is first).
+    Move {
+        /// Category id.
+        category: String,
+        /// New position.
+        position: usize,
+    },
+    /// Remove a category; its entries move to the first remaining one.
+    Rm {
+        /// Category id.
+        category: String,
+    },
+}
+
+/// When the viewer may see an entry.
+#[derive(Args, Debug, Default, Clone)]
+#[group(multiple = false)]
+pub struct RuleArgs {
+    /// Visible to them (the default for new entries).
+    #[arg(long)]
+    visible: bool,
+    /// Never shown to them; never leaves this device.
+    #[arg(long)]
+    hidden: bool,
+    /// Hidden until TIME (e.g. 3d, 2026-12-01, 2026-12-01T18:00).
+    #[arg(long, value_name = "TIME")]
+    reveal_after: Option<String>,
+    /// Visible until TIME, then removed from their panel.
+    #[arg(long, value_name = "TIME")]
+    visible_until: Option<String>,
+}
+
+impl RuleArgs {
+    fn rule(&self, now: Timestamp) -> anyhow::Result<Option<Visibility>> {
+        Ok(if self.visible {
+            Some(Visibility::Visible)
+        } else if self.hidden {
+            Some(Visibility::Hidden)
+        } else if let Some(t) = &self.reveal_after {
+            Some(Visibility::RevealAfter(time::parse(t, now)?))
+        } else if let Some(t) = &self.visible_until {
+            Some(Visibility::VisibleUntil(time::parse(t, now)?))
+        } else {
+            None
+        })
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PostArgs {
+    /// Contact name or id.
+    #[arg(long)]
+    pub to: String,
+    /// Category id (see `backstory categories CONTACT`); the first category by default.
+    #[arg(long)]
+    category: Option<String>,
+    /// The text (for a link or a file: its caption).
+    #[arg(long, required_unless_present_any = ["link", "file"])]
+    text: Option<String>,
+    /// A web link.
+    #[arg(long, conflicts_with = "file")]
+    link: Option<String>,
+    /// A file: pictures, sound and video become entries of those kinds.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    rule: RuleArgs,
+}
+
+impl PostArgs {
+    pub fn into_entry(self, now: Timestamp) -> anyhow::Result<NewEntry> {
+        let visibility = self.rule.rule(now)?.unwrap_or(Visibility::Visible);
+        let content = match (self.link, self.file) {
+            (Some(url), _) => Content::Link { url },
+            (None, Some(path)) => Content::File {
+                path: crate::absolute(path)?,
+            },
+            (None, None) => Content::Text,
+        };
+        Ok(NewEntry {
+            category: self.category.map(CategoryId::new),
+            content,
+            text: self.text.unwrap_or_default(),
+            visibility,
+            source: Source::Manual,
+        })
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EditArgs {
+    /// The entry id.
+    pub entry: String,
+    /// New text (body or caption).
+    #[arg(long)]
+    text: Option<String>,
+    /// Move to this category.
+    #[arg(long)]
+    category: Option<String>,
+    #[command(flatten)]
+    rule: RuleArgs,
+}
+
+impl EditArgs {
+    pub fn into_edit(self, now: Timestamp) -> anyhow::Result<EntryEdit> {
+        let edit = EntryEdit {
+            visibility: self.rule.rule(now)?,
+            text: self.text,
+            category: self.category.map(CategoryId::new),
+        };
+        if edit == EntryEdit::default() {
+            anyhow::bail!("nothing to change: give --text, --category or a visibility rule");
+        }
+        Ok(edit)
+    }
+}

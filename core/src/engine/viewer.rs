@@ -1,0 +1,192 @@
+//! Their panels for me: reading with "what changed since I last looked", marking seen, and carrying
+//! a panel by file when two devices cannot meet.
+
+use std::path::Path;
+
+use backstory_crdt::automerge::Automerge;
+use backstory_crdt::changes::heads_from_strings;
+use backstory_crdt::{PanelChanges, changes_since, outbox};
+use serde::{Deserialize, Serialize};
+
+use super::{Engine, now};
+use crate::contact::Contact;
+use crate::error::EngineError;
+use crate::event::Event;
+
+/// The first line of a panel file.
+const MAGIC: &str = "BACKSTORY-PANEL 1";
+
+/// A contact's panel for me, with what changed since I last looked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TheirPanel {
+    /// The contact.
+    pub contact: Contact,
+    /// Whether they have shared a panel with me at all.
+    pub shared: bool,
+    /// The panel, annotated.
+    pub changes: PanelChanges,
+}
+
+/// What an import brought.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// The contact.
+    pub contact: Contact,
+    /// Updates I have not seen yet.
+    pub unseen: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    from: String,
+    doc: String,
+}
+
+impl Engine {
+    /// Their panel for me, annotated with what changed since I last marked it seen.
+    pub async fn their_panel(&self, contact: &str) -> Result<TheirPanel, EngineError> {
+        let contact = self.contact(contact).await?;
+        let Some(doc_id) = contact.inbound.clone() else {
+            return Ok(TheirPanel {
+                contact,
+                shared: false,
+                changes: PanelChanges::default(),
+            });
+        };
+        let id = contact.id.clone();
+        let seen = self.blocking(move |s| s.seen(&id)).await?;
+        let handle = self.doc(&doc_id).await?;
+        let changes = handle
+            .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&seen)))
+            .await??;
+        Ok(TheirPanel {
+            contact,
+            shared: true,
+            changes,
+        })
+    }
+
+    /// Records that I have seen their panel up to `heads` (which the caller read from
+    /// [`Engine::their_panel`]), so only later changes count as new.
+    pub async fn mark_viewed(&self, contact: &str, heads: Vec<String>) -> Result<(), EngineError> {
+        let contact = self.contact(contact).await?;
+        if heads_from_strings(&heads).len() != heads.len() {
+            return Err(EngineError::InvalidInput(
+                "heads must be change hashes".into(),
+            ));
+        }
+        let id = contact.id.clone();
+        let at = now().millis();
+        self.blocking(move |s| s.set_seen(&id, &heads, at)).await
+    }
+
+    /// Writes my panel for a contact (only what they may see) to a file they can import.
+    pub async fn export(&self, contact: &str, path: &Path) -> Result<(), EngineError> {
+        let contact = self.contact(contact).await?;
+        let handle = self.doc(&contact.outbox).await?;
+        let bytes = handle.with_document_async(|doc| doc.save()).await?;
+        let header = serde_json::to_string(&Header {
+            from: self.id(),
+            doc: contact.outbox.clone(),
+        })
+        .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let mut file = format!("{MAGIC}\n{header}\n").into_bytes();
+        file.extend_from_slice(&bytes);
+        let p = path.to_path_buf();
+        tokio::task::spawn_blocking(move || crate::paths::write_atomic(&p, &file, 0o600))
+            .await
+            .map_err(|_| EngineError::Stopped)?
+            .map_err(|source| EngineError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Imports a contact's panel file: the first import binds the contact to the file's author;
+    /// later ones must come from the same author and are merged.
+    pub async fn import(&self, contact: &str, path: &Path) -> Result<ImportSummary, EngineError> {
+        self.check_health()?;
+        let contact = self.contact(contact).await?;
+        let bytes = tokio::fs::read(path).await.map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                EngineError::FileNotFound(path.to_path_buf())
+            } else {
+                EngineError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
+        let (header, mut doc) = parse_panel_file(&bytes)?;
+        if header.from == self.id() {
+            return Err(EngineError::BadImport(
+                "this is one of my own panels".into(),
+            ));
+        }
+        if let Some(peer) = &contact.peer
+            && *peer != header.from
+        {
+            return Err(EngineError::BadImport(format!(
+                "this panel was written by {}, but {} is {}",
+                header.from, contact.name, peer
+            )));
+        }
+        let gate = self.inner.writes.lock().await;
+        match &contact.inbound {
+            Some(id) => {
+                let handle = self.doc(id).await?;
+                handle
+                    .with_document_async(move |d| d.merge(&mut doc).map(|_| ()))
+                    .await?
+                    .map_err(|e| EngineError::BadImport(e.to_string()))?;
+            }
+            None => {
+                let handle = self.create_doc(doc).await?;
+                let (id, doc_id, from) = (
+                    contact.id.clone(),
+                    handle.document_id().to_string(),
+                    header.from.clone(),
+                );
+                self.blocking(move |s| s.set_inbound(&id, &doc_id, &from))
+                    .await?;
+            }
+        }
+        drop(gate);
+        let panel = self.their_panel(contact.id.as_str()).await?;
+        let unseen = panel.changes.unseen();
+        self.emit(Event::PanelReceived {
+            contact: contact.id.clone(),
+            unseen,
+        });
+        Ok(ImportSummary {
+            contact: panel.contact,
+            unseen,
+        })
+    }
+}
+
+/// Splits and checks a panel file: magic line, header line, then an Automerge document whose owner
+/// is the header's author.
+fn parse_panel_file(bytes: &[u8]) -> Result<(Header, Automerge), EngineError> {
+    let bad = |m: &str| EngineError::BadImport(m.to_string());
+    let mut parts = bytes.splitn(3, |b| *b == b'\n');
+    if parts.next() != Some(MAGIC.as_bytes()) {
+        return Err(bad("not a Backstory panel file"));
+    }
+    let header: Header = parts
+        .next()
+        .and_then(|h| serde_json::from_slice(h).ok())
+        .ok_or_else(|| bad("the panel file's header is damaged"))?;
+    let body = parts
+        .next()
+        .ok_or_else(|| bad("the panel file is truncated"))?;
+    let doc = Automerge::load(body)
+        .map_err(|e| bad(&format!("the panel file's document is damaged: {e}")))?;
+    match outbox::owner(&doc) {
+        Ok(Some(owner)) if owner == header.from => Ok((header, doc)),
+        Ok(_) => Err(bad(
+            "the panel file's document does not belong to its sender",
+        )),
+        Err(e) => Err(bad(&e.to_string())),
+    }
+}

@@ -1,0 +1,166 @@
+//! The engine's error type and the stable codes front ends switch on.
+
+use std::path::PathBuf;
+
+use backstory_crdt::{DocError, EntryId, PanelError};
+use serde::{Deserialize, Serialize};
+
+use crate::paths::DataDirError;
+use crate::store::StoreError;
+
+/// A stable, machine-readable error code. Front ends switch on this, never on message text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// No such contact.
+    UnknownContact,
+    /// No such category.
+    UnknownCategory,
+    /// No such entry.
+    UnknownEntry,
+    /// The request is malformed or contradicts itself.
+    InvalidInput,
+    /// A named file does not exist.
+    FileNotFound,
+    /// A file is over the size limit.
+    TooLarge,
+    /// An imported file is not a valid panel, or not from that contact.
+    BadImport,
+    /// The store or a file could not be read or written.
+    Storage,
+    /// No engine is running on the data directory.
+    NoEngine,
+    /// Another engine holds the data directory.
+    Busy,
+    /// Anything else.
+    Internal,
+}
+
+/// An error with its code, as it crosses the control socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// The code to switch on.
+    pub code: ErrorCode,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// Why an engine operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No contact matches.
+    #[error("unknown contact `{0}`; `backstory contacts` lists them")]
+    UnknownContact(String),
+    /// Several contacts match a name.
+    #[error("`{0}` names several contacts; use the contact id")]
+    AmbiguousContact(String),
+    /// No entry has this id.
+    #[error("unknown entry `{0}`")]
+    UnknownEntry(EntryId),
+    /// The panel refused the operation.
+    #[error(transparent)]
+    Panel(#[from] PanelError),
+    /// The input is malformed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A file to attach does not exist.
+    #[error("file not found: {0}")]
+    FileNotFound(PathBuf),
+    /// A file to attach is over the limit.
+    #[error("{path} is {size} bytes, over the {limit}-byte limit for attachments")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An imported panel file was refused.
+    #[error("cannot import: {0}")]
+    BadImport(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A document could not be read or written.
+    #[error(transparent)]
+    Doc(Box<DocError>),
+    /// An earlier document write could not be made durable; nothing more is accepted.
+    #[error("storage failure, no further changes accepted until restart: {0}")]
+    StorageFailed(String),
+    /// The data directory cannot be used.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// The identity could not be loaded.
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
+    /// A document the store should hold cannot be loaded.
+    #[error("document {id} cannot be loaded from the store {store}")]
+    MissingDocument {
+        /// The document id.
+        id: String,
+        /// The database file.
+        store: PathBuf,
+    },
+    /// The engine is shutting down.
+    #[error("the engine is stopping")]
+    Stopped,
+}
+
+impl EngineError {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::UnknownContact(_) | Self::AmbiguousContact(_) => ErrorCode::UnknownContact,
+            Self::UnknownEntry(_) | Self::Panel(PanelError::UnknownEntry(_)) => {
+                ErrorCode::UnknownEntry
+            }
+            Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
+            Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::FileNotFound(_) => ErrorCode::FileNotFound,
+            Self::TooLarge { .. } => ErrorCode::TooLarge,
+            Self::BadImport(_) => ErrorCode::BadImport,
+            Self::Io { .. }
+            | Self::Store(_)
+            | Self::Doc(_)
+            | Self::StorageFailed(_)
+            | Self::MissingDocument { .. }
+            | Self::Identity(_) => ErrorCode::Storage,
+            Self::DataDir(DataDirError::Locked { .. }) => ErrorCode::Busy,
+            Self::DataDir(_) => ErrorCode::Storage,
+            Self::Stopped => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<DocError> for EngineError {
+    fn from(e: DocError) -> Self {
+        Self::Doc(Box::new(e))
+    }
+}
+
+impl From<samod::Stopped> for EngineError {
+    fn from(_: samod::Stopped) -> Self {
+        Self::Stopped
+    }
+}

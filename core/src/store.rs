@@ -1,0 +1,395 @@
+//! The SQLite store beside the documents: document chunks (for samod), contacts, master panels, seen
+//! heads and settings. WAL with `synchronous=FULL`: a call returns only once its write is durable.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use backstory_crdt::{EntryId, MasterPanel};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::contact::{Contact, ContactId};
+
+/// The database file, inside the data directory.
+pub const DB_FILE: &str = "backstory.db";
+
+const SCHEMA_VERSION: i64 = 1;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file is damaged or is not a Backstory database.
+    #[error(
+        "store {path} is corrupt or not a Backstory database ({detail}); restore it from a backup or move it away"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The database was written by a newer Backstory.
+    #[error(
+        "store {path} has schema version {found}, newer than this Backstory understands ({SCHEMA_VERSION})"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        found: i64,
+    },
+    /// SQLite refused an operation.
+    #[error("store {path}: {source}")]
+    Sql {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// A stored value did not decode.
+    #[error("store {path}: a stored {what} does not decode: {detail}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What kind of value.
+        what: &'static str,
+        /// The decoder's message.
+        detail: String,
+    },
+}
+
+/// A handle to the store; clones share one connection.
+#[derive(Clone, Debug)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, checks its integrity and migrates it.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        let sql = |source: rusqlite::Error| {
+            if is_corruption(&source) {
+                StoreError::Corrupt {
+                    path: path.clone(),
+                    detail: source.to_string(),
+                }
+            } else {
+                StoreError::Sql {
+                    path: path.clone(),
+                    source,
+                }
+            }
+        };
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sql)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(sql)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt {
+                path,
+                detail: format!("cannot switch to WAL mode (got {mode})"),
+            });
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(sql)?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(sql)?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path,
+                detail: check,
+            });
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path,
+                found: version,
+            });
+        }
+        if version < 1 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE docs (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+                 CREATE TABLE contacts (
+                     id TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL,
+                     outbox TEXT NOT NULL, inbound TEXT, peer TEXT);
+                 CREATE TABLE masters (
+                     contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+                     panel TEXT NOT NULL);
+                 CREATE TABLE entry_index (
+                     entry TEXT PRIMARY KEY,
+                     contact TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE);
+                 CREATE TABLE seen (
+                     contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+                     heads TEXT NOT NULL, at INTEGER NOT NULL);
+                 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Arc::new(path),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls back.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        if is_corruption(&source) {
+            StoreError::Corrupt {
+                path: self.path.to_path_buf(),
+                detail: source.to_string(),
+            }
+        } else {
+            StoreError::Sql {
+                path: self.path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    fn decode(&self, what: &'static str, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Decode {
+            path: self.path.to_path_buf(),
+            what,
+            detail: e.to_string(),
+        }
+    }
+
+    // --- document chunks (samod storage) ---
+
+    /// One document chunk.
+    pub fn doc_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()
+            .query_row("SELECT data FROM docs WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every chunk whose key is `prefix` or lies below it (`prefix/…`).
+    pub fn doc_range(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key, data FROM docs WHERE key = ?1 OR (key >= ?1 || '/' AND key < ?1 || '0')",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Stores a chunk durably.
+    pub fn doc_put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO docs (key, data) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+                params![key, data],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deletes a chunk.
+    pub fn doc_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM docs WHERE key = ?1", [key])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    // --- contacts ---
+
+    /// Records a new contact with an empty master panel, in one transaction.
+    pub fn insert_contact(&self, c: &Contact, master: &MasterPanel) -> Result<(), StoreError> {
+        let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO contacts (id, name, created, outbox, inbound, peer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![c.id.as_str(), c.name, c.created.millis(), c.outbox, c.inbound, c.peer],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO masters (contact, panel) VALUES (?1, ?2)",
+            params![c.id.as_str(), panel],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every contact, oldest first.
+    pub fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, name, created, outbox, inbound, peer FROM contacts ORDER BY created, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Contact {
+                    id: ContactId::new(r.get::<_, String>(0)?),
+                    name: r.get(1)?,
+                    created: backstory_crdt::Timestamp(r.get(2)?),
+                    outbox: r.get(3)?,
+                    inbound: r.get(4)?,
+                    peer: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Records which document carries the contact's panel for me, and who wrote it.
+    pub fn set_inbound(&self, id: &ContactId, doc: &str, peer: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE contacts SET inbound = ?2, peer = ?3 WHERE id = ?1",
+                params![id.as_str(), doc, peer],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    // --- master panels ---
+
+    /// The master panel for a contact.
+    pub fn master(&self, id: &ContactId) -> Result<MasterPanel, StoreError> {
+        let json: String = self
+            .conn()
+            .query_row(
+                "SELECT panel FROM masters WHERE contact = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        serde_json::from_str(&json).map_err(|e| self.decode("panel", e))
+    }
+
+    /// Saves a master panel durably, keeping the entry index in step.
+    pub fn save_master(
+        &self,
+        id: &ContactId,
+        master: &MasterPanel,
+        added: Option<&EntryId>,
+        removed: Option<&EntryId>,
+    ) -> Result<(), StoreError> {
+        let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE masters SET panel = ?2 WHERE contact = ?1",
+            params![id.as_str(), panel],
+        )
+        .map_err(|e| self.err(e))?;
+        if let Some(entry) = added {
+            tx.execute(
+                "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
+                params![entry.as_str(), id.as_str()],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        if let Some(entry) = removed {
+            tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
+                .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// The contact whose panel holds an entry.
+    pub fn contact_of_entry(&self, entry: &EntryId) -> Result<Option<ContactId>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT contact FROM entry_index WHERE entry = ?1",
+                [entry.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|o| o.map(ContactId::new))
+            .map_err(|e| self.err(e))
+    }
+
+    // --- seen heads ---
+
+    /// The heads of the contact's panel I last looked at.
+    pub fn seen(&self, id: &ContactId) -> Result<Vec<String>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT heads FROM seen WHERE contact = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match json {
+            None => Ok(Vec::new()),
+            Some(j) => serde_json::from_str(&j).map_err(|e| self.decode("seen heads", e)),
+        }
+    }
+
+    /// Records the heads I have now looked at.
+    pub fn set_seen(&self, id: &ContactId, heads: &[String], at: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(heads).map_err(|e| self.decode("seen heads", e))?;
+        self.conn()
+            .execute(
+                "INSERT INTO seen (contact, heads, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(contact) DO UPDATE SET heads = excluded.heads, at = excluded.at",
+                params![id.as_str(), json, at],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    // --- settings ---
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets a setting durably.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
