@@ -13,6 +13,7 @@
 //!
 //! One typed async API ([`Engine`]) and one event stream ([`Event`]) serve every front end.
 
+pub mod access;
 pub mod contact;
 pub mod control;
 pub mod engine;
@@ -23,6 +24,7 @@ pub mod media;
 pub mod paths;
 pub mod storage;
 pub mod store;
+pub mod words;
 
 pub use contact::{Contact, ContactId};
 pub use engine::{Content, Engine, EntryEdit, NewEntry, Profile, TheirPanel, now};

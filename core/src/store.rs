@@ -9,10 +9,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::contact::{Contact, ContactId};
 
+mod invites;
+pub use invites::InviteRefusal;
+
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +146,18 @@ impl Store {
             )
             .map_err(sql)?;
         }
+        if version < 2 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE invites (
+                     secret_hash TEXT PRIMARY KEY, created INTEGER NOT NULL,
+                     expires INTEGER NOT NULL, used_at INTEGER, used_by TEXT);
+                 CREATE UNIQUE INDEX contacts_peer ON contacts(peer) WHERE peer IS NOT NULL;
+                 PRAGMA user_version = 2;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
@@ -232,17 +247,24 @@ impl Store {
         let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
+        Self::insert_contact_in(&tx, c, &panel).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    fn insert_contact_in(
+        tx: &rusqlite::Transaction<'_>,
+        c: &Contact,
+        panel: &str,
+    ) -> Result<(), rusqlite::Error> {
         tx.execute(
             "INSERT INTO contacts (id, name, created, outbox, inbound, peer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![c.id.as_str(), c.name, c.created.millis(), c.outbox, c.inbound, c.peer],
-        )
-        .map_err(|e| self.err(e))?;
+        )?;
         tx.execute(
             "INSERT INTO masters (contact, panel) VALUES (?1, ?2)",
             params![c.id.as_str(), panel],
-        )
-        .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))
+        )?;
+        Ok(())
     }
 
     /// Every contact, oldest first.
