@@ -24,6 +24,7 @@ pub mod media;
 pub mod paths;
 pub mod storage;
 pub mod store;
+pub mod ticket;
 pub mod words;
 
 pub use contact::{Contact, ContactId};
