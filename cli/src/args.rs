@@ -89,16 +89,47 @@ pub enum Cmd {
         /// The file to read.
         file: PathBuf,
     },
+    /// Make a one-use pairing ticket (text, link and QR code).
+    Invite {
+        /// How long the ticket stays valid (e.g. 24h, 30m, 2d).
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+        /// A join waits until I approve it (`backstory pending`, `approve`, `deny`).
+        #[arg(long)]
+        require_approval: bool,
+    },
+    /// Pair with the person who gave me this ticket (text or backstory:// link).
+    Join {
+        /// The ticket.
+        ticket: String,
+    },
+    /// Joins waiting for my approval.
+    Pending,
+    /// Approve a waiting join.
+    Approve {
+        /// The pending join's id.
+        id: u64,
+    },
+    /// Deny a waiting join.
+    Deny {
+        /// The pending join's id.
+        id: u64,
+    },
     /// Print the engine's events as JSON lines until it stops.
     Events,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ContactsCmd {
-    /// Add a local contact by name.
+    /// Add a local contact by name (pairing by ticket adds contacts too).
     Add {
         /// Their name.
         name: String,
+    },
+    /// Unpair: they lose access at once, and my panel for them is deleted.
+    Rm {
+        /// Contact name or id.
+        contact: String,
     },
 }
 

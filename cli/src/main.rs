@@ -103,6 +103,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Some(args::ContactsCmd::Add { name }) => {
                 out.contact(&client.call(&Request::AddContact { name }).await?)
             }
+            Some(args::ContactsCmd::Rm { contact }) => {
+                let c: backstory_core::Contact =
+                    client.call(&Request::RemoveContact { contact }).await?;
+                out.done(&format!("removed {}", c.name))
+            }
         },
         Cmd::Node | Cmd::Post(_) | Cmd::Edit(_) => handled_early(),
         Cmd::Rm { entry } => {
@@ -156,6 +161,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?;
             out.imported(&summary)
+        }
+        Cmd::Invite {
+            ttl,
+            require_approval,
+        } => {
+            let ttl = time::parse_duration(&ttl)?;
+            out.invite(
+                &client
+                    .call(&Request::Invite {
+                        ttl_secs: ttl.as_secs().max(1),
+                        approval: require_approval,
+                    })
+                    .await?,
+            )
+        }
+        Cmd::Join { ticket } => out.paired(&client.call(&Request::Join { ticket }).await?),
+        Cmd::Pending => out.pending(&client.call(&Request::Pending).await?),
+        Cmd::Approve { id } => {
+            client
+                .call::<()>(&Request::Decide { id, approve: true })
+                .await?;
+            out.done("approved")
+        }
+        Cmd::Deny { id } => {
+            client
+                .call::<()>(&Request::Decide { id, approve: false })
+                .await?;
+            out.done("denied")
         }
         Cmd::Events => {
             let mut events = client.events().await?;

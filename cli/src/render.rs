@@ -1,6 +1,6 @@
 //! Printing replies: JSON for scripts, plain text for people.
 
-use backstory_core::engine::{ContactSummary, ImportSummary};
+use backstory_core::engine::{ContactSummary, ImportSummary, Invite, Paired, PendingJoin};
 use backstory_core::{Contact, Profile, TheirPanel};
 use backstory_crdt::{
     Category, ChangedEntry, Entry, EntryState, Kind, MasterPanel, PanelView, Timestamp, Visibility,
@@ -105,18 +105,18 @@ impl Out {
             println!("No contacts yet. Add one with `backstory contacts add NAME`.");
         }
         for c in list {
+            let state = match (&c.contact.peer, c.state) {
+                (None, _) => "local",
+                (Some(_), backstory_core::net::PeerState::Online) => "online",
+                (Some(_), backstory_core::net::PeerState::Offline) => "offline",
+            };
             println!(
-                "{}  {}  ({} entries, {} visible to them{})",
-                c.contact.id,
-                c.contact.name,
-                c.entries,
-                c.visible,
-                if c.contact.inbound.is_some() {
-                    ", shares a panel with you"
-                } else {
-                    ""
-                }
+                "{}  {}  [{state}]  ({} entries, {} visible to them)",
+                c.contact.id, c.contact.name, c.entries, c.visible,
             );
+            if !c.words.is_empty() {
+                println!("    safety words: {}", c.words);
+            }
         }
         Ok(())
     }
@@ -263,6 +263,49 @@ impl Out {
         }
         for r in &p.changes.removed {
             println!("  REMOVED {}  {}", r.id, describe(r));
+        }
+        Ok(())
+    }
+
+    pub fn invite(&self, i: &Invite) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(i);
+        }
+        println!("{}", i.qr);
+        println!("Ticket (one use, valid until {}):", when(i.expires));
+        println!("{}", i.ticket);
+        println!("\nOr open: {}", i.link);
+        if i.approval {
+            println!("\nJoins wait for your approval: `backstory pending`.");
+        }
+        Ok(())
+    }
+
+    pub fn paired(&self, p: &Paired) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(p);
+        }
+        println!("Paired with {} ({}).", p.contact.name, p.contact.id);
+        println!("Safety words: {}", p.words);
+        println!("Check that {} sees the same words.", p.contact.name);
+        Ok(())
+    }
+
+    pub fn pending(&self, list: &Vec<PendingJoin>) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(list);
+        }
+        if list.is_empty() {
+            println!("No joins are waiting.");
+        }
+        for p in list {
+            println!(
+                "{}  {}  safety words: {}  (since {})",
+                p.id,
+                p.name,
+                p.words,
+                when(p.since)
+            );
         }
         Ok(())
     }

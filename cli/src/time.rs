@@ -41,6 +41,14 @@ pub fn parse(input: &str, now: Timestamp) -> Result<Timestamp, BadTime> {
     Ok(now.plus_millis(millis))
 }
 
+/// Parses a duration such as `24h`, `3d` or `90m`.
+pub fn parse_duration(input: &str) -> Result<std::time::Duration, BadTime> {
+    duration_millis(input.trim())
+        .filter(|ms| *ms > 0)
+        .map(|ms| std::time::Duration::from_millis(ms as u64))
+        .ok_or_else(|| BadTime(input.to_string()))
+}
+
 fn local(naive: NaiveDateTime) -> Option<Timestamp> {
     Local
         .from_local_datetime(&naive)

@@ -125,6 +125,32 @@ pub enum Request {
         /// Absolute path of the file to read.
         path: PathBuf,
     },
+    /// Make a pairing ticket.
+    Invite {
+        /// How long it stays valid, in seconds.
+        ttl_secs: u64,
+        /// Whether a join waits for my approval.
+        approval: bool,
+    },
+    /// Pair using someone's ticket.
+    Join {
+        /// The ticket text or link.
+        ticket: String,
+    },
+    /// Joins waiting for my approval.
+    Pending,
+    /// Approve or deny a waiting join.
+    Decide {
+        /// The pending join.
+        id: u64,
+        /// Approve (true) or deny.
+        approve: bool,
+    },
+    /// Unpair: the contact loses access at once.
+    RemoveContact {
+        /// Contact id or name.
+        contact: String,
+    },
     /// Stream events until the connection closes.
     Events,
 }

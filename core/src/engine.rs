@@ -8,18 +8,20 @@
 //! write was cut off by a crash.
 
 mod contacts;
+mod network;
+mod pairing;
 mod panel;
 mod scheduler;
 mod viewer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use backstory_crdt::{Timestamp, apply_published, publish};
 use iroh_base::SecretKey;
-use samod::{DocHandle, DocumentId, PeerId, Repo, ShareConfig};
+use samod::{DocHandle, DocumentId, PeerId, Repo};
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::contact::{Contact, ContactId};
@@ -30,6 +32,7 @@ use crate::storage::DocStorage;
 use crate::store::Store;
 
 pub use contacts::ContactSummary;
+pub use pairing::{Invite, Paired, PendingJoin};
 pub use panel::{Content, EntryEdit, NewEntry};
 pub use viewer::{ImportSummary, TheirPanel};
 
@@ -74,6 +77,12 @@ struct Inner {
     wakes: Mutex<BTreeMap<ContactId, Timestamp>>,
     wake: Notify,
     stop: watch::Sender<bool>,
+    /// Who may sync which document; samod's share policy follows it.
+    access: watch::Sender<Arc<crate::access::AccessTable>>,
+    /// The network, once started.
+    net: OnceLock<crate::net::Net>,
+    /// Joins waiting for my approval.
+    pending: pairing::Pending,
     _lock: DirLock,
 }
 
@@ -89,11 +98,12 @@ impl Engine {
             .await
             .map_err(|e| EngineError::InvalidInput(format!("store task failed: {e}")))??;
         let storage = DocStorage::new(store.clone());
+        // Nothing is shared until the access table grants it, per document and peer.
+        let (access, access_rx) = watch::channel(Arc::new(crate::access::AccessTable::new()));
         let repo = Repo::build_tokio()
             .with_storage(storage.clone())
             .with_peer_id(PeerId::from(key.public().to_string()))
-            // Nothing is shared until networking grants access per contact.
-            .with_share_policy(ShareConfig::none())
+            .with_share_policy(crate::access::Access::new(access_rx))
             .load()
             .await;
         let (events, _) = broadcast::channel(1024);
@@ -111,6 +121,9 @@ impl Engine {
                 wakes: Mutex::default(),
                 wake: Notify::new(),
                 stop,
+                access,
+                net: OnceLock::new(),
+                pending: pairing::Pending::default(),
                 _lock: lock,
             }),
         };
@@ -121,12 +134,17 @@ impl Engine {
             }
         }
         tokio::spawn(scheduler::run(engine.clone()));
+        engine.start_net().await?;
         Ok(engine)
     }
 
-    /// Stops the scheduler and the document repository, letting pending writes finish.
+    /// Stops networking, the scheduler and the document repository, letting pending writes
+    /// finish.
     pub async fn shutdown(&self) {
         self.inner.stop.send_replace(true);
+        if let Some(net) = self.inner.net.get() {
+            net.shutdown().await;
+        }
         self.inner.repo.stop().await;
     }
 
@@ -199,6 +217,16 @@ impl Engine {
 
     /// The handle of a document in the local store.
     async fn doc(&self, id: &str) -> Result<DocHandle, EngineError> {
+        self.find_doc(id)
+            .await?
+            .ok_or_else(|| EngineError::MissingDocument {
+                id: id.to_string(),
+                store: self.inner.store.path().to_path_buf(),
+            })
+    }
+
+    /// The handle of a document, if it is in the local store or a connected peer has it.
+    async fn find_doc(&self, id: &str) -> Result<Option<DocHandle>, EngineError> {
         if let Some(h) = self
             .inner
             .handles
@@ -206,26 +234,20 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
         {
-            return Ok(h.clone());
+            return Ok(Some(h.clone()));
         }
         let doc_id: DocumentId = id
             .parse()
             .map_err(|_| EngineError::InvalidInput(format!("bad document id {id}")))?;
-        let handle =
-            self.inner
-                .repo
-                .find(doc_id)
-                .await?
-                .ok_or_else(|| EngineError::MissingDocument {
-                    id: id.to_string(),
-                    store: self.inner.store.path().to_path_buf(),
-                })?;
+        let Some(handle) = self.inner.repo.find(doc_id).await? else {
+            return Ok(None);
+        };
         self.inner
             .handles
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.to_string(), handle.clone());
-        Ok(handle)
+        Ok(Some(handle))
     }
 
     /// Creates a document and waits until its first chunk is durable in the store.

@@ -27,6 +27,22 @@ pub enum ErrorCode {
     TooLarge,
     /// An imported file is not a valid panel, or not from that contact.
     BadImport,
+    /// A ticket could not be read: malformed, truncated or damaged.
+    BadTicket,
+    /// The ticket expired.
+    TicketExpired,
+    /// The ticket was used already.
+    TicketUsed,
+    /// The inviter knows no invitation with this ticket's secret.
+    TicketUnknown,
+    /// A device cannot pair with itself.
+    SelfPairing,
+    /// The two are paired already.
+    AlreadyPaired,
+    /// The inviter denied the join, or did not decide in time.
+    Denied,
+    /// The other device could not be reached.
+    Unreachable,
     /// The store or a file could not be read or written.
     Storage,
     /// No engine is running on the data directory.
@@ -113,9 +129,51 @@ pub enum EngineError {
         /// The database file.
         store: PathBuf,
     },
+    /// Pairing failed.
+    #[error(transparent)]
+    Pair(#[from] PairError),
+    /// Networking failed.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     /// The engine is shutting down.
     #[error("the engine is stopping")]
     Stopped,
+}
+
+/// Why pairing failed. Nothing is recorded on either side when it does.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PairError {
+    /// The ticket could not be read or has expired.
+    #[error(transparent)]
+    Ticket(#[from] crate::ticket::TicketError),
+    /// The ticket is my own.
+    #[error("this ticket is your own; give it to the person you want to pair with")]
+    SelfPairing,
+    /// We are paired already.
+    #[error("you are already paired with {0}")]
+    AlreadyPaired(String),
+    /// The inviter refused.
+    #[error("{}", refusal_message(*.0))]
+    Refused(crate::pairing::Refusal),
+    /// The connection broke during pairing.
+    #[error("pairing was interrupted: {0}")]
+    Lost(String),
+}
+
+fn refusal_message(r: crate::pairing::Refusal) -> &'static str {
+    use crate::pairing::Refusal as R;
+    match r {
+        R::UnknownTicket => {
+            "the inviter knows no such ticket (wrong secret, or a ticket they did not make)"
+        }
+        R::Expired => "the ticket expired; ask for a new one",
+        R::Used => "the ticket was used already; each ticket pairs once",
+        R::AlreadyPaired => "you are already paired with this person",
+        R::Denied => "the inviter declined",
+        R::TimedOut => "the inviter did not approve in time",
+        R::BadRequest => "the inviter could not read the request",
+    }
 }
 
 impl EngineError {
@@ -138,8 +196,28 @@ impl EngineError {
             | Self::MissingDocument { .. }
             | Self::Identity(_) => ErrorCode::Storage,
             Self::DataDir(DataDirError::Locked { .. }) => ErrorCode::Busy,
+            Self::Pair(p) => p.code(),
+            Self::Net(_) => ErrorCode::Unreachable,
             Self::DataDir(_) => ErrorCode::Storage,
             Self::Stopped => ErrorCode::Internal,
+        }
+    }
+}
+
+impl PairError {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        use crate::pairing::Refusal as R;
+        use crate::ticket::TicketError as T;
+        match self {
+            Self::Ticket(T::Expired) | Self::Refused(R::Expired) => ErrorCode::TicketExpired,
+            Self::Ticket(_) | Self::Refused(R::BadRequest) => ErrorCode::BadTicket,
+            Self::Refused(R::Used) => ErrorCode::TicketUsed,
+            Self::Refused(R::UnknownTicket) => ErrorCode::TicketUnknown,
+            Self::SelfPairing => ErrorCode::SelfPairing,
+            Self::AlreadyPaired(_) | Self::Refused(R::AlreadyPaired) => ErrorCode::AlreadyPaired,
+            Self::Refused(R::Denied | R::TimedOut) => ErrorCode::Denied,
+            Self::Lost(_) => ErrorCode::Unreachable,
         }
     }
 }

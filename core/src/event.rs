@@ -55,6 +55,28 @@ pub enum Event {
         /// When the next rule flips, if any.
         next_change: Option<Timestamp>,
     },
+    /// A contact was removed; they lost access at once.
+    ContactRemoved {
+        /// The contact.
+        contact: ContactId,
+    },
+    /// Someone presented one of my tickets that needs my approval.
+    JoinRequested {
+        /// Who, with the safety words.
+        pending: crate::engine::PendingJoin,
+    },
+    /// My join waits for the inviter's approval.
+    PairingPending {
+        /// The inviter's endpoint id.
+        peer: String,
+    },
+    /// A peer's device came online or went offline.
+    PeerState {
+        /// The peer's endpoint id.
+        peer: String,
+        /// Its state now.
+        state: crate::net::PeerState,
+    },
     /// A contact's panel for me changed.
     PanelReceived {
         /// The contact.

@@ -21,6 +21,8 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod media;
+pub mod net;
+pub mod pairing;
 pub mod paths;
 pub mod storage;
 pub mod store;

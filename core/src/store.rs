@@ -151,7 +151,9 @@ impl Store {
                 "BEGIN;
                  CREATE TABLE invites (
                      secret_hash TEXT PRIMARY KEY, created INTEGER NOT NULL,
-                     expires INTEGER NOT NULL, used_at INTEGER, used_by TEXT);
+                     expires INTEGER NOT NULL, approval INTEGER NOT NULL DEFAULT 0,
+                     used_at INTEGER, used_by TEXT);
+                 CREATE TABLE peer_addrs (peer TEXT PRIMARY KEY, addrs TEXT NOT NULL);
                  CREATE UNIQUE INDEX contacts_peer ON contacts(peer) WHERE peer IS NOT NULL;
                  PRAGMA user_version = 2;
                  COMMIT;",

@@ -78,6 +78,8 @@ impl Node {
             .arg(dir)
             .arg("node")
             .env_remove("BACKSTORY_DATA_DIR")
+            // Tests never need the internet: no relays, no lookups, direct loopback addresses.
+            .env("BACKSTORY_NETWORK", "local")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

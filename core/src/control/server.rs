@@ -205,6 +205,13 @@ async fn handle(engine: &Engine, req: Request) -> Reply {
             Ok(()) => ok(engine.import(&contact, &path).await),
             Err(e) => ok::<()>(Err(e)),
         },
+        Request::Invite { ttl_secs, approval } => ok(engine
+            .invite(std::time::Duration::from_secs(ttl_secs), approval)
+            .await),
+        Request::Join { ticket } => ok(engine.join(&ticket).await),
+        Request::Pending => ok(Ok::<_, EngineError>(engine.pending())),
+        Request::Decide { id, approve } => ok(engine.decide_join(id, approve)),
+        Request::RemoveContact { contact } => ok(engine.remove_contact(&contact).await),
         Request::Events => error_reply(ErrorCode::InvalidInput, "events is a stream".into()),
     }
 }

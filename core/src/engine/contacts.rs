@@ -18,6 +18,10 @@ pub struct ContactSummary {
     pub entries: usize,
     /// Of which they can see now.
     pub visible: usize,
+    /// Whether their device is reachable now.
+    pub state: crate::net::PeerState,
+    /// The safety words of our pairing (empty for a local contact).
+    pub words: String,
 }
 
 impl Engine {
@@ -63,6 +67,12 @@ impl Engine {
             out.push(ContactSummary {
                 entries: master.entries.len(),
                 visible: publish(&master, t).entries.len(),
+                state: self.peer_state(&contact),
+                words: contact
+                    .peer
+                    .as_deref()
+                    .map(|p| crate::words::safety_words(&self.id(), p))
+                    .unwrap_or_default(),
                 contact,
             });
         }

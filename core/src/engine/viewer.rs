@@ -55,7 +55,14 @@ impl Engine {
         };
         let id = contact.id.clone();
         let seen = self.blocking(move |s| s.seen(&id)).await?;
-        let handle = self.doc(&doc_id).await?;
+        let Some(handle) = self.find_doc(&doc_id).await? else {
+            // Paired, but their panel has not arrived yet.
+            return Ok(TheirPanel {
+                contact,
+                shared: false,
+                changes: PanelChanges::default(),
+            });
+        };
         let changes = handle
             .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&seen)))
             .await??;
@@ -162,6 +169,55 @@ impl Engine {
             contact: panel.contact,
             unseen,
         })
+    }
+}
+
+impl Engine {
+    /// Follows a contact's panel for me: waits until it arrives, then reports each change.
+    pub(super) fn follow_inbound(&self, contact: &Contact) {
+        let Some(doc_id) = contact.inbound.clone() else {
+            return;
+        };
+        let engine = self.clone();
+        let contact_id = contact.id.clone();
+        let mut stop = self.inner.stop.subscribe();
+        tokio::spawn(async move {
+            let handle = loop {
+                if *stop.borrow() {
+                    return;
+                }
+                match engine.find_doc(&doc_id).await {
+                    Ok(Some(h)) => break h,
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!("waiting for panel {doc_id}: {e}"),
+                }
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            };
+            let mut changes = Box::pin(handle.changes());
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    next = futures::StreamExt::next(&mut changes) => {
+                        if next.is_none() {
+                            return;
+                        }
+                        match engine.their_panel(contact_id.as_str()).await {
+                            Ok(p) => engine.emit(Event::PanelReceived {
+                                contact: contact_id.clone(),
+                                unseen: p.changes.unseen(),
+                            }),
+                            // The contact was removed meanwhile.
+                            Err(_) => return,
+                        }
+                    }
+                }
+            }
+        });
     }
 }
 

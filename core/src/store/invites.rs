@@ -24,37 +24,46 @@ impl Store {
         secret_hash: &str,
         created: i64,
         expires: i64,
+        approval: bool,
     ) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "INSERT INTO invites (secret_hash, created, expires) VALUES (?1, ?2, ?3)",
-                params![secret_hash, created, expires],
+                "INSERT INTO invites (secret_hash, created, expires, approval) VALUES (?1, ?2, ?3, ?4)",
+                params![secret_hash, created, expires, approval],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
-    /// Whether an invitation could be redeemed now.
+    /// Whether an invitation could be redeemed now, and whether it needs my approval.
     pub fn check_invite(
         &self,
         secret_hash: &str,
         now: i64,
-    ) -> Result<Result<(), InviteRefusal>, StoreError> {
-        let row: Option<(i64, Option<i64>)> = self
+    ) -> Result<Result<bool, InviteRefusal>, StoreError> {
+        let row: Option<(i64, bool, Option<i64>)> = self
             .conn()
             .query_row(
-                "SELECT expires, used_at FROM invites WHERE secret_hash = ?1",
+                "SELECT expires, approval, used_at FROM invites WHERE secret_hash = ?1",
                 [secret_hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(match row {
             None => Err(InviteRefusal::Unknown),
-            Some((_, Some(_))) => Err(InviteRefusal::Used),
-            Some((expires, None)) if expires <= now => Err(InviteRefusal::Expired),
-            Some(_) => Ok(()),
+            Some((_, _, Some(_))) => Err(InviteRefusal::Used),
+            Some((expires, _, None)) if expires <= now => Err(InviteRefusal::Expired),
+            Some((_, approval, None)) => Ok(approval),
         })
+    }
+
+    /// Deletes every document chunk of a document (one that was never shared).
+    pub fn doc_delete_all(&self, doc_id: &str) -> Result<(), StoreError> {
+        for (key, _) in self.doc_range(doc_id)? {
+            self.doc_delete(&key)?;
+        }
+        Ok(())
     }
 
     /// Redeems an invitation and records the new contact, in one transaction: either both happen
@@ -99,6 +108,40 @@ impl Store {
             .contacts()?
             .into_iter()
             .find(|c| c.peer.as_deref() == Some(peer)))
+    }
+
+    /// Remembers where a peer was last reachable directly.
+    pub fn set_peer_addrs(
+        &self,
+        peer: &str,
+        addrs: &[std::net::SocketAddr],
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(addrs).map_err(|e| self.decode("addresses", e))?;
+        self.conn()
+            .execute(
+                "INSERT INTO peer_addrs (peer, addrs) VALUES (?1, ?2)
+                 ON CONFLICT(peer) DO UPDATE SET addrs = excluded.addrs",
+                params![peer, json],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Where a peer was last reachable directly.
+    pub fn peer_addrs(&self, peer: &str) -> Result<Vec<std::net::SocketAddr>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT addrs FROM peer_addrs WHERE peer = ?1",
+                [peer],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match json {
+            None => Ok(Vec::new()),
+            Some(j) => serde_json::from_str(&j).map_err(|e| self.decode("addresses", e)),
+        }
     }
 
     /// Removes a contact and everything kept for them (master panel, seen heads).

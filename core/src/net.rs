@@ -1,0 +1,533 @@
+//! Networking: one iroh endpoint per device and one router with the pairing and sync protocols.
+//!
+//! - Unknown endpoint ids may only speak the pairing protocol: every other connection from an id
+//!   that is not a contact is rejected in the handshake hook.
+//! - Sync is samod over one bidirectional QUIC stream, its peer id pinned to the authenticated
+//!   endpoint id. Of each pair of contacts, the one with the smaller endpoint id dials and keeps
+//!   redialing with backoff; the other accepts. Short idle timeouts and keep-alives let a dead peer
+//!   show offline within seconds.
+//! - Never waits for "online": an offline start works at once.
+
+pub mod mode;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use iroh::endpoint::{
+    AfterHandshakeOutcome, Connection, EndpointHooks, QuicTransportConfig, VarInt, presets,
+};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMap, RelayMode, RelayUrl, SecretKey};
+use samod::{AcceptorHandle, BackoffConfig, DialError, Dialer, PeerId, Repo, Transport};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::contact::Contact;
+use crate::event::Event;
+pub use mode::NetworkMode;
+
+/// The ALPN of document sync.
+pub const SYNC_ALPN: &[u8] = b"backstory/sync/1";
+/// How long a connection may be silent before it counts as dead.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(6);
+/// How often an idle connection is kept alive.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(1);
+/// How long a dial may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why networking failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The endpoint could not be bound.
+    #[error("cannot start networking: {0}")]
+    Bind(String),
+    /// A peer could not be reached.
+    #[error("cannot reach {peer}: {reason}")]
+    Unreachable {
+        /// Who.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Whether a contact's device is reachable now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerState {
+    /// Not connected.
+    Offline,
+    /// Connected; documents sync.
+    Online,
+}
+
+/// The allow-list the handshake hook consults.
+#[derive(Debug, Default, Clone)]
+struct Allowed(Arc<RwLock<HashSet<EndpointId>>>);
+
+impl EndpointHooks for Allowed {
+    async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        if conn.alpn() == crate::pairing::ALPN {
+            return AfterHandshakeOutcome::accept();
+        }
+        let known = self
+            .0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&conn.remote_id());
+        if known {
+            AfterHandshakeOutcome::accept()
+        } else {
+            AfterHandshakeOutcome::Reject {
+                error_code: VarInt::from_u32(403),
+                reason: b"not a contact".to_vec(),
+            }
+        }
+    }
+}
+
+/// The running network: endpoint, router, dialers and peer states.
+#[derive(Clone, Debug)]
+pub struct Net {
+    inner: Arc<NetInner>,
+}
+
+#[derive(Debug)]
+struct NetInner {
+    endpoint: Endpoint,
+    router: Router,
+    mode: NetworkMode,
+    allowed: Allowed,
+    repo: Repo,
+    dialers: Mutex<HashMap<String, samod::DialerHandle<NetError>>>,
+    states: Arc<Mutex<HashMap<String, PeerState>>>,
+    events: broadcast::Sender<Event>,
+}
+
+/// What the network needs from the engine to answer pairing requests.
+pub trait PairingHandler: Send + Sync + std::fmt::Debug + 'static {
+    /// Answers a join from an authenticated peer on the given stream halves.
+    fn answer(
+        &self,
+        peer: String,
+        send: iroh::endpoint::SendStream,
+        recv: iroh::endpoint::RecvStream,
+    ) -> BoxFuture<'static, ()>;
+}
+
+#[derive(Debug)]
+struct PairProtocol<H: PairingHandler>(Arc<H>);
+
+impl<H: PairingHandler> ProtocolHandler for PairProtocol<H> {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = conn.remote_id().to_string();
+        let (send, recv) = conn.accept_bi().await?;
+        self.0.answer(peer, send, recv).await;
+        // Let the last answer reach the joiner before the connection goes.
+        tokio::time::timeout(Duration::from_secs(5), conn.closed())
+            .await
+            .ok();
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct SyncProtocol {
+    acceptor: AcceptorHandle,
+    states: Arc<Mutex<HashMap<String, PeerState>>>,
+    events: broadcast::Sender<Event>,
+}
+
+impl ProtocolHandler for SyncProtocol {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = conn.remote_id().to_string();
+        let (send, recv) = conn.accept_bi().await?;
+        let transport = Transport::from_tokio_io(tokio::io::join(recv, send))
+            .with_expected_peer_id(PeerId::from(peer.clone()));
+        if self.acceptor.accept(transport).is_err() {
+            conn.close(VarInt::from_u32(1), b"stopping");
+            return Ok(());
+        }
+        set_state(&self.states, &self.events, &peer, PeerState::Online);
+        let reason = conn.closed().await;
+        tracing::debug!("sync connection from {peer} closed: {reason}");
+        set_state(&self.states, &self.events, &peer, PeerState::Offline);
+        Ok(())
+    }
+}
+
+fn set_state(
+    states: &Mutex<HashMap<String, PeerState>>,
+    events: &broadcast::Sender<Event>,
+    peer: &str,
+    state: PeerState,
+) {
+    let old = states
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(peer.to_string(), state);
+    if old != Some(state) {
+        let _no_receivers = events.send(Event::PeerState {
+            peer: peer.to_string(),
+            state,
+        });
+    }
+}
+
+/// Dials one contact for samod, over a fresh connection each time.
+struct PeerDialer {
+    url: url::Url,
+    endpoint: Endpoint,
+    addr: EndpointAddr,
+    states: Arc<Mutex<HashMap<String, PeerState>>>,
+    events: broadcast::Sender<Event>,
+}
+
+impl Dialer for PeerDialer {
+    type Error = NetError;
+
+    fn url(&self) -> url::Url {
+        // samod keys dialers by URL; the endpoint id makes it unique per contact.
+        self.url.clone()
+    }
+
+    fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<NetError>>> {
+        let endpoint = self.endpoint.clone();
+        let addr = self.addr.clone();
+        let states = self.states.clone();
+        let events = self.events.clone();
+        async move {
+            let peer = addr.id.to_string();
+            let unreachable = |reason: String| {
+                DialError::transient(NetError::Unreachable {
+                    peer: peer.clone(),
+                    reason,
+                })
+            };
+            let conn = tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect(addr, SYNC_ALPN))
+                .await
+                .map_err(|_| unreachable("timed out".into()))?
+                .map_err(|e| unreachable(e.to_string()))?;
+            let (send, recv) = conn
+                .open_bi()
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            set_state(&states, &events, &peer, PeerState::Online);
+            let watched = conn.clone();
+            tokio::spawn(async move {
+                watched.closed().await;
+                set_state(&states, &events, &peer, PeerState::Offline);
+            });
+            Ok(Transport::from_tokio_io(KeepConn {
+                io: tokio::io::join(recv, send),
+                _conn: conn.clone(),
+            })
+            .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
+        }
+        .boxed()
+    }
+}
+
+/// Keeps the QUIC connection alive as long as samod holds the stream.
+struct KeepConn<T> {
+    io: T,
+    _conn: Connection,
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for KeepConn<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for KeepConn<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// Everything [`Net::start`] needs.
+pub struct NetConfig<H: PairingHandler> {
+    /// The device key.
+    pub key: SecretKey,
+    /// How to reach peers.
+    pub mode: NetworkMode,
+    /// The UDP port to bind (0: any); keeping it stable lets contacts redial after a restart.
+    pub port: u16,
+    /// The document repository to sync.
+    pub repo: Repo,
+    /// Where pairing requests go.
+    pub pairing: Arc<H>,
+    /// Where peer state changes go.
+    pub events: broadcast::Sender<Event>,
+}
+
+impl Net {
+    /// Binds the endpoint and starts the router. Does not wait for any network.
+    pub async fn start<H: PairingHandler>(cfg: NetConfig<H>) -> Result<Self, NetError> {
+        let bind = |e: &dyn std::fmt::Display| NetError::Bind(e.to_string());
+        let transport = QuicTransportConfig::builder()
+            .max_idle_timeout(Some(IDLE_TIMEOUT.try_into().map_err(|e| bind(&e))?))
+            .keep_alive_interval(KEEP_ALIVE)
+            .build();
+        let allowed = Allowed::default();
+        let builder = match &cfg.mode {
+            NetworkMode::Default => Endpoint::builder(presets::N0)
+                .address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder()),
+            NetworkMode::Relay(url) => {
+                let url: RelayUrl = url.parse().map_err(|e| bind(&e))?;
+                Endpoint::builder(presets::Minimal)
+                    .relay_mode(RelayMode::Custom(RelayMap::from(url)))
+                    .address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder())
+            }
+            NetworkMode::Local => {
+                Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
+            }
+        };
+        let ip: std::net::IpAddr = match cfg.mode {
+            NetworkMode::Local if std::env::var_os("BACKSTORY_LOOPBACK").is_some() => {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            }
+            _ => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        };
+        let endpoint = builder
+            .secret_key(cfg.key)
+            .transport_config(transport)
+            .hooks(allowed.clone())
+            .alpns(vec![crate::pairing::ALPN.to_vec(), SYNC_ALPN.to_vec()])
+            .bind_addr(SocketAddr::new(ip, cfg.port))
+            .map_err(|e| bind(&e))?
+            .bind()
+            .await
+            .map_err(|e| bind(&e))?;
+        let acceptor = cfg
+            .repo
+            .make_acceptor(url::Url::parse("iroh://accept").map_err(|e| bind(&e))?)
+            .map_err(|e| bind(&e))?;
+        let states = Arc::new(Mutex::new(HashMap::new()));
+        let router = Router::builder(endpoint.clone())
+            .accept(crate::pairing::ALPN, PairProtocol(cfg.pairing))
+            .accept(
+                SYNC_ALPN,
+                SyncProtocol {
+                    acceptor,
+                    states: states.clone(),
+                    events: cfg.events.clone(),
+                },
+            )
+            .spawn();
+        Ok(Self {
+            inner: Arc::new(NetInner {
+                endpoint,
+                router,
+                mode: cfg.mode,
+                allowed,
+                repo: cfg.repo,
+                dialers: Mutex::default(),
+                states,
+                events: cfg.events,
+            }),
+        })
+    }
+
+    /// The port the endpoint is bound to.
+    pub fn port(&self) -> Option<u16> {
+        self.inner
+            .endpoint
+            .bound_sockets()
+            .first()
+            .map(|a| a.port())
+    }
+
+    /// The mode in force.
+    pub fn mode(&self) -> &NetworkMode {
+        &self.inner.mode
+    }
+
+    /// What a ticket carries: the relay URL, and direct addresses only in local mode (tickets get
+    /// forwarded and stored, so elsewhere they carry no IP addresses).
+    pub fn ticket_addresses(&self) -> (Option<String>, Vec<SocketAddr>) {
+        let addr = self.inner.endpoint.addr();
+        let relay = addr.relay_urls().next().map(|u| u.to_string());
+        match self.inner.mode {
+            NetworkMode::Local => (None, self.direct_addresses()),
+            _ => (relay, Vec::new()),
+        }
+    }
+
+    /// The direct addresses others can dial, loopback included.
+    pub fn direct_addresses(&self) -> Vec<SocketAddr> {
+        let mut addrs: Vec<SocketAddr> = self.inner.endpoint.addr().ip_addrs().copied().collect();
+        for bound in self.inner.endpoint.bound_sockets() {
+            if bound.ip().is_loopback() && !addrs.contains(&bound) {
+                addrs.push(bound);
+            } else if bound.ip().is_unspecified() {
+                let lo = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port());
+                if !addrs.contains(&lo) {
+                    addrs.push(lo);
+                }
+            }
+        }
+        addrs.retain(|a| a.is_ipv4() || !a.ip().is_unspecified());
+        addrs
+    }
+
+    /// Opens the pairing protocol to a ticket's inviter.
+    pub async fn open_pair(
+        &self,
+        endpoint: [u8; 32],
+        relay: Option<&str>,
+        addrs: &[SocketAddr],
+    ) -> Result<(iroh::endpoint::SendStream, iroh::endpoint::RecvStream), NetError> {
+        let id = EndpointId::from_bytes(&endpoint).map_err(|e| NetError::Unreachable {
+            peer: hex::encode(endpoint),
+            reason: e.to_string(),
+        })?;
+        let unreachable = |reason: String| NetError::Unreachable {
+            peer: id.to_string(),
+            reason,
+        };
+        let mut addr = EndpointAddr::new(id);
+        if let Some(url) = relay.and_then(|r| r.parse::<RelayUrl>().ok()) {
+            addr = addr.with_relay_url(url);
+        }
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let conn = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            self.inner.endpoint.connect(addr, crate::pairing::ALPN),
+        )
+        .await
+        .map_err(|_| unreachable("timed out".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+        conn.open_bi().await.map_err(|e| unreachable(e.to_string()))
+    }
+
+    /// Sets who may connect for anything but pairing.
+    pub fn set_allowed(&self, peers: &[String]) {
+        let ids: HashSet<EndpointId> = peers.iter().filter_map(|p| p.parse().ok()).collect();
+        *self
+            .inner
+            .allowed
+            .0
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = ids;
+    }
+
+    /// Keeps a contact's documents in sync: the side with the smaller endpoint id dials and redials
+    /// with backoff; the other side waits for it.
+    pub fn connect(&self, contact: &Contact, addrs: &[SocketAddr]) {
+        let Some(peer) = contact.peer.clone() else {
+            return;
+        };
+        let Ok(id) = peer.parse::<EndpointId>() else {
+            return;
+        };
+        if self.inner.endpoint.id().to_string() > peer {
+            return;
+        }
+        let mut dialers = self.inner.dialers.lock().unwrap_or_else(|p| p.into_inner());
+        if dialers.contains_key(&peer) {
+            return;
+        }
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let Ok(url) = url::Url::parse(&format!("iroh://{peer}")) else {
+            return;
+        };
+        let dialer = Arc::new(PeerDialer {
+            url,
+            endpoint: self.inner.endpoint.clone(),
+            addr,
+            states: self.inner.states.clone(),
+            events: self.inner.events.clone(),
+        });
+        let backoff = BackoffConfig {
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retries: None,
+        };
+        match self.inner.repo.dial(backoff, dialer) {
+            Ok(handle) => {
+                dialers.insert(peer, handle);
+            }
+            Err(_) => tracing::warn!("cannot dial {peer}: the repository stopped"),
+        }
+    }
+
+    /// Stops syncing with a peer at once: no more dials, and open connections close.
+    pub fn disconnect(&self, peer: &str) {
+        if let Some(d) = self
+            .inner
+            .dialers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(peer)
+        {
+            d.close();
+        }
+        set_state(
+            &self.inner.states,
+            &self.inner.events,
+            peer,
+            PeerState::Offline,
+        );
+    }
+
+    /// A peer's state.
+    pub fn state(&self, peer: &str) -> PeerState {
+        self.inner
+            .states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(peer)
+            .copied()
+            .unwrap_or(PeerState::Offline)
+    }
+
+    /// Closes every connection and the endpoint.
+    pub async fn shutdown(&self) {
+        for (_, d) in self
+            .inner
+            .dialers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+        {
+            d.close();
+        }
+        if let Err(e) = self.inner.router.shutdown().await {
+            tracing::warn!("router shutdown: {e}");
+        }
+    }
+}
