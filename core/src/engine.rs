@@ -54,6 +54,10 @@ pub struct Profile {
     pub name: String,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The network mode in force.
+    pub network: String,
+    /// Where this device can be reached directly.
+    pub addrs: Vec<std::net::SocketAddr>,
 }
 
 /// A running engine. Cheap to clone; [`Engine::shutdown`] stops it.
@@ -169,10 +173,13 @@ impl Engine {
             .blocking(|s| s.setting("name"))
             .await?
             .unwrap_or_default();
+        let net = self.inner.net.get();
         Ok(Profile {
             id: self.id(),
             name,
             data_dir: self.inner.dir.clone(),
+            network: net.map(|n| n.mode().to_string()).unwrap_or_default(),
+            addrs: net.map(|n| n.direct_addresses()).unwrap_or_default(),
         })
     }
 

@@ -1,0 +1,376 @@
+//! Two and three devices as real processes on loopback (local network mode), paired by ticket and
+//! driven through the CLI.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::time::Duration;
+
+use backstory_tests::{Node, cli, cli_json, cli_ok, eventually};
+
+struct Device {
+    dir: tempfile::TempDir,
+    node: Option<Node>,
+}
+
+impl Device {
+    fn new(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(dir.path());
+        cli_ok(dir.path(), &["name", name]);
+        Self {
+            dir,
+            node: Some(node),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn stop(&mut self) {
+        if let Some(n) = self.node.take() {
+            n.stop();
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(n) = self.node.take() {
+            n.kill();
+        }
+    }
+
+    fn start(&mut self) {
+        assert!(self.node.is_none());
+        self.node = Some(Node::start(self.dir.path()));
+    }
+
+    fn invite(&self, extra: &[&str]) -> String {
+        let mut args = vec!["invite"];
+        args.extend_from_slice(extra);
+        cli_json(self.path(), &args)["ticket"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn id(&self) -> String {
+        cli_json(self.path(), &["id"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The texts of `contact`'s panel for me, as I see it now.
+    fn sees(&self, contact: &str) -> Vec<String> {
+        let v = cli_json(self.path(), &["show", contact, "--keep-unseen"]);
+        v["changes"]["entries"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["entry"]["text"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn contacts(&self) -> serde_json::Value {
+        cli_json(self.path(), &["contacts"])
+    }
+}
+
+fn pair(inviter: &Device, joiner: &Device) -> String {
+    let ticket = inviter.invite(&[]);
+    let paired = cli_json(joiner.path(), &["join", &ticket]);
+    paired["words"].as_str().unwrap().to_string()
+}
+
+fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
+    let got = eventually(Duration::from_secs(20), || {
+        let s = d.sees(contact);
+        (s == want).then_some(s)
+    });
+    assert!(
+        got.is_some(),
+        "expected {want:?}, sees {:?}",
+        d.sees(contact)
+    );
+}
+
+fn error_code(out: &std::process::Output) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["error"]["code"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn two_devices_pair_by_ticket_and_sync_both_ways_live_and_after_being_apart() {
+    let ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    let words = pair(&ann, &bob);
+    // Both record the contact under the other's name, with the same safety words.
+    let a = ann.contacts();
+    let b = bob.contacts();
+    assert_eq!(a[0]["name"], "Bob");
+    assert_eq!(b[0]["name"], "Ann");
+    assert_eq!(a[0]["words"], words.as_str());
+    assert_eq!(b[0]["words"], words.as_str());
+    assert_eq!(words.split(' ').count(), 5);
+
+    // Live, both ways.
+    let hike = cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "I went hiking."],
+    );
+    cli_ok(
+        bob.path(),
+        &["post", "--to", "ann", "--text", "Reading Dune."],
+    );
+    wait_sees(&bob, "ann", &["I went hiking."]);
+    wait_sees(&ann, "bob", &["Reading Dune."]);
+    cli_ok(
+        ann.path(),
+        &["edit", &hike, "--text", "I went hiking in the Alps."],
+    );
+    wait_sees(&bob, "ann", &["I went hiking in the Alps."]);
+
+    // Apart: Bob is gone, both write, then Bob comes back.
+    bob.stop();
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "Found a ramen place."],
+    );
+    bob.start();
+    cli_ok(
+        bob.path(),
+        &["post", "--to", "ann", "--text", "Learned a song."],
+    );
+    bob.stop();
+    std::thread::sleep(Duration::from_millis(300));
+    bob.start();
+    wait_sees(
+        &bob,
+        "ann",
+        &["I went hiking in the Alps.", "Found a ramen place."],
+    );
+    wait_sees(&ann, "bob", &["Reading Dune.", "Learned a song."]);
+    let online = eventually(Duration::from_secs(10), || {
+        (ann.contacts()[0]["state"] == "online").then_some(())
+    });
+    assert!(online.is_some());
+}
+
+#[test]
+fn a_dead_peer_shows_offline_within_ten_seconds() {
+    let ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let online = eventually(Duration::from_secs(10), || {
+        (ann.contacts()[0]["state"] == "online" && bob.contacts()[0]["state"] == "online")
+            .then_some(())
+    });
+    assert!(
+        online.is_some(),
+        "never online: {} / {}",
+        ann.contacts(),
+        bob.contacts()
+    );
+    bob.kill();
+    let started = std::time::Instant::now();
+    let offline = eventually(Duration::from_secs(10), || {
+        (ann.contacts()[0]["state"] == "offline").then_some(())
+    });
+    assert!(
+        offline.is_some(),
+        "still online after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn bad_tickets_are_refused_each_with_its_own_error_and_nothing_is_recorded() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    let refused = |ticket: &str, code: &str| {
+        let out = cli(bob.path(), &["--json", "join", ticket]);
+        assert_eq!(out.status.code(), Some(1), "{ticket}");
+        assert_eq!(error_code(&out), code, "{ticket}");
+        assert!(!String::from_utf8_lossy(&out.stderr).trim().is_empty());
+    };
+    let ticket = ann.invite(&[]);
+    refused("not a ticket", "bad_ticket");
+    refused(&ticket[..ticket.len() - 10], "bad_ticket");
+    let mut damaged = ticket.clone().into_bytes();
+    damaged[50] = if damaged[50] == b'a' { b'b' } else { b'a' };
+    refused(std::str::from_utf8(&damaged).unwrap(), "bad_ticket");
+
+    // A well-formed ticket with the wrong secret reaches Ann, who refuses it.
+    let mut forged = backstory_core::ticket::Ticket::decode(&ticket).unwrap();
+    forged.secret = [9; 32];
+    refused(&forged.encode(), "ticket_unknown");
+
+    // An expired ticket.
+    let short = ann.invite(&["--ttl", "1s"]);
+    std::thread::sleep(Duration::from_millis(1200));
+    refused(&short, "ticket_expired");
+
+    // Joining yourself.
+    let own = bob.invite(&[]);
+    refused(&own, "self_pairing");
+    assert!(ann.contacts().as_array().unwrap().is_empty());
+    assert!(bob.contacts().as_array().unwrap().is_empty());
+
+    // Used once: fine. Used twice: refused, by a third device too.
+    cli_ok(bob.path(), &["join", &ticket]);
+    refused(&ann.invite(&[]), "already_paired");
+    let carol = Device::new("Carol");
+    let out = cli(carol.path(), &["--json", "join", &ticket]);
+    assert_eq!(error_code(&out), "ticket_used");
+    assert!(carol.contacts().as_array().unwrap().is_empty());
+    assert_eq!(ann.contacts().as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_inviter_can_require_approval_and_deny() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    let ticket = ann.invite(&["--require-approval"]);
+    let joiner = {
+        let dir = bob.path().to_path_buf();
+        let t = ticket.clone();
+        std::thread::spawn(move || cli(&dir, &["--json", "join", &t]))
+    };
+    let pending = eventually(Duration::from_secs(10), || {
+        let p = cli_json(ann.path(), &["pending"]);
+        p.as_array().unwrap().first().cloned()
+    })
+    .expect("a pending join");
+    assert_eq!(pending["name"], "Bob");
+    assert_eq!(pending["words"].as_str().unwrap().split(' ').count(), 5);
+    cli_ok(ann.path(), &["deny", &pending["id"].to_string()]);
+    let out = joiner.join().unwrap();
+    assert_eq!(error_code(&out), "denied");
+    assert!(ann.contacts().as_array().unwrap().is_empty());
+    assert!(bob.contacts().as_array().unwrap().is_empty());
+
+    let ticket = ann.invite(&["--require-approval"]);
+    let joiner = {
+        let dir = bob.path().to_path_buf();
+        std::thread::spawn(move || cli(&dir, &["--json", "join", &ticket]))
+    };
+    let pending = eventually(Duration::from_secs(10), || {
+        cli_json(ann.path(), &["pending"])
+            .as_array()
+            .unwrap()
+            .first()
+            .cloned()
+    })
+    .unwrap();
+    cli_ok(ann.path(), &["approve", &pending["id"].to_string()]);
+    assert!(joiner.join().unwrap().status.success());
+    assert_eq!(ann.contacts()[0]["name"], "Bob");
+}
+
+#[test]
+fn hidden_entries_never_reach_the_viewer_until_revealed() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let marker = "MARKER-5e1f-never-leaves";
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "visible one"],
+    );
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--hidden", "--text", marker],
+    );
+    cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "bob",
+            "--reveal-after",
+            "4s",
+            "--text",
+            "MARKER-later",
+        ],
+    );
+    wait_sees(&bob, "ann", &["visible one"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let leaked = |m: &str| {
+        walk(bob.path()).into_iter().any(|f| {
+            std::fs::read(&f)
+                .map(|b| b.windows(m.len()).any(|w| w == m.as_bytes()))
+                .unwrap_or(false)
+        })
+    };
+    assert!(
+        !leaked(marker),
+        "the hidden marker reached the viewer's files"
+    );
+    assert!(
+        !leaked("MARKER-later"),
+        "the unrevealed entry reached the viewer early"
+    );
+    wait_sees(&bob, "ann", &["visible one", "MARKER-later"]);
+    assert!(!leaked(marker));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_unpaired_contact_gets_nothing_more() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    cli_ok(ann.path(), &["post", "--to", "bob", "--text", "before"]);
+    wait_sees(&bob, "ann", &["before"]);
+    cli_ok(ann.path(), &["contacts", "rm", "bob"]);
+    assert!(ann.contacts().as_array().unwrap().is_empty());
+    // Bob still runs and still has Ann; Ann's new writes never reach him.
+    let bob_id = bob.id();
+    assert!(!bob_id.is_empty());
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(bob.sees("ann"), ["before"]);
+}
+
+#[test]
+fn the_cli_drives_two_node_processes_end_to_end() {
+    // The whole story through the CLI alone: invite, join, post, read, restart, read again.
+    let ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    let ticket = ann.invite(&[]);
+    let human = cli_ok(bob.path(), &["join", &ticket]);
+    assert!(human.contains("Paired with Ann"), "{human}");
+    assert!(human.contains("Safety words:"), "{human}");
+    cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "bob",
+            "--category",
+            "books",
+            "--text",
+            "Dune",
+        ],
+    );
+    wait_sees(&bob, "ann", &["Dune"]);
+    bob.stop();
+    bob.start();
+    let shown = cli_ok(bob.path(), &["show", "ann"]);
+    assert!(shown.contains("Recently read books"), "{shown}");
+    assert!(shown.contains("Dune"), "{shown}");
+}
