@@ -115,6 +115,18 @@ pub enum Cmd {
         /// The pending join's id.
         id: u64,
     },
+    /// Fetch the picture, sound, video or file of a contact's entry from their device.
+    Fetch {
+        /// Contact name or id.
+        contact: String,
+        /// The entry id.
+        entry: String,
+        /// Save it here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print every document this device holds with its whole change history decoded.
+    Inspect,
     /// Print the engine's events as JSON lines until it stops.
     Events,
 }

@@ -190,6 +190,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             out.done("denied")
         }
+        Cmd::Fetch {
+            contact,
+            entry,
+            out: path,
+        } => {
+            let path = path.map(absolute).transpose()?;
+            let fetched: backstory_core::engine::Fetched = client
+                .call(&Request::Fetch {
+                    contact,
+                    entry: backstory_crdt::EntryId::new(entry),
+                    out: path,
+                })
+                .await?;
+            out.fetched(&fetched)
+        }
+        Cmd::Inspect => out.inspect(&client.call(&Request::Inspect).await?),
         Cmd::Events => {
             let mut events = client.events().await?;
             while let Some(e) = events.next().await? {

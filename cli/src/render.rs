@@ -310,6 +310,48 @@ impl Out {
         Ok(())
     }
 
+    pub fn fetched(&self, f: &backstory_core::engine::Fetched) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(f);
+        }
+        match &f.path {
+            Some(p) => println!(
+                "saved {} ({} bytes, BLAKE3 {} verified)",
+                p.display(),
+                f.size,
+                f.hash
+            ),
+            None => println!("fetched {} bytes, BLAKE3 {} verified", f.size, f.hash),
+        }
+        Ok(())
+    }
+
+    pub fn inspect(&self, docs: &Vec<backstory_core::engine::InspectedDoc>) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(docs);
+        }
+        for d in docs {
+            println!("document {} — {}", d.id, d.role);
+            println!("  heads: {}", d.heads.join(", "));
+            for c in &d.changes {
+                let time = c["time"].as_i64().unwrap_or(0);
+                let ops = c["ops"].as_array().map(Vec::len).unwrap_or(0);
+                println!(
+                    "  change {} by {} #{} at {} ({ops} ops)",
+                    c["hash"].as_str().unwrap_or("?"),
+                    c["actor"].as_str().unwrap_or("?"),
+                    c["seq"],
+                    when(Timestamp(time.saturating_mul(1000)))
+                );
+                for op in c["ops"].as_array().into_iter().flatten() {
+                    println!("    {op}");
+                }
+            }
+            println!();
+        }
+        Ok(())
+    }
+
     pub fn imported(&self, s: &ImportSummary) -> anyhow::Result<()> {
         if self.json {
             return self.json(s);

@@ -151,6 +151,17 @@ pub enum Request {
         /// Contact id or name.
         contact: String,
     },
+    /// Fetch an entry's media from the contact's device.
+    Fetch {
+        /// Contact id or name.
+        contact: String,
+        /// The entry.
+        entry: EntryId,
+        /// Absolute path to save it to.
+        out: Option<PathBuf>,
+    },
+    /// Every document in the store with its decoded history.
+    Inspect,
     /// Stream events until the connection closes.
     Events,
 }

@@ -8,6 +8,7 @@
 //! write was cut off by a crash.
 
 mod contacts;
+mod inspect;
 mod network;
 mod pairing;
 mod panel;
@@ -32,9 +33,10 @@ use crate::storage::DocStorage;
 use crate::store::Store;
 
 pub use contacts::ContactSummary;
+pub use inspect::InspectedDoc;
 pub use pairing::{Invite, Paired, PendingJoin};
 pub use panel::{Content, EntryEdit, NewEntry};
-pub use viewer::{ImportSummary, TheirPanel};
+pub use viewer::{Fetched, ImportSummary, TheirPanel};
 
 /// The current time, as documents take it.
 pub fn now() -> Timestamp {
@@ -87,6 +89,10 @@ struct Inner {
     net: OnceLock<crate::net::Net>,
     /// Joins waiting for my approval.
     pending: pairing::Pending,
+    /// Media blobs, BLAKE3-verified.
+    blobs: iroh_blobs::store::fs::FsStore,
+    /// Which peer may fetch which blob.
+    grants: crate::net::blobs::BlobGrants,
     _lock: DirLock,
 }
 
@@ -102,6 +108,13 @@ impl Engine {
             .await
             .map_err(|e| EngineError::InvalidInput(format!("store task failed: {e}")))??;
         let storage = DocStorage::new(store.clone());
+        let blob_dir = dir.join("blobs");
+        let blobs = iroh_blobs::store::fs::FsStore::load(&blob_dir)
+            .await
+            .map_err(|e| EngineError::Io {
+                path: blob_dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         // Nothing is shared until the access table grants it, per document and peer.
         let (access, access_rx) = watch::channel(Arc::new(crate::access::AccessTable::new()));
         let repo = Repo::build_tokio()
@@ -128,6 +141,8 @@ impl Engine {
                 access,
                 net: OnceLock::new(),
                 pending: pairing::Pending::default(),
+                blobs,
+                grants: Default::default(),
                 _lock: lock,
             }),
         };
@@ -299,6 +314,15 @@ impl Engine {
         let master = self.blocking(move |s| s.master(&id)).await?;
         let now = now();
         let published = publish(&master, now);
+        if let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) {
+            let hashes = published
+                .entries
+                .iter()
+                .filter_map(|e| e.kind.media())
+                .filter_map(|m| m.hash.parse().ok())
+                .collect();
+            self.inner.grants.set(peer, hashes);
+        }
         let visible = published.entries.len();
         let next_change = published.next_change;
         let handle = self.doc(&contact.outbox).await?;

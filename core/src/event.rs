@@ -77,6 +77,17 @@ pub enum Event {
         /// Its state now.
         state: crate::net::PeerState,
     },
+    /// Bytes of a media file arrived from a contact.
+    MediaProgress {
+        /// The contact.
+        contact: ContactId,
+        /// The entry.
+        entry: EntryId,
+        /// Bytes so far.
+        bytes: u64,
+        /// Bytes in all.
+        total: u64,
+    },
     /// A contact's panel for me changed.
     PanelReceived {
         /// The contact.

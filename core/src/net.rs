@@ -8,6 +8,7 @@
 //!   show offline within seconds.
 //! - Never waits for "online": an offline start works at once.
 
+pub mod blobs;
 pub mod mode;
 
 use std::collections::{HashMap, HashSet};
@@ -287,6 +288,8 @@ pub struct NetConfig<H: PairingHandler> {
     pub pairing: Arc<H>,
     /// Where peer state changes go.
     pub events: broadcast::Sender<Event>,
+    /// The media blob protocol, with its gatekeeper.
+    pub blobs: iroh_blobs::BlobsProtocol,
 }
 
 impl Net {
@@ -321,7 +324,11 @@ impl Net {
             .secret_key(cfg.key)
             .transport_config(transport)
             .hooks(allowed.clone())
-            .alpns(vec![crate::pairing::ALPN.to_vec(), SYNC_ALPN.to_vec()])
+            .alpns(vec![
+                crate::pairing::ALPN.to_vec(),
+                SYNC_ALPN.to_vec(),
+                iroh_blobs::ALPN.to_vec(),
+            ])
             .bind_addr(SocketAddr::new(ip, cfg.port))
             .map_err(|e| bind(&e))?
             .bind()
@@ -342,6 +349,7 @@ impl Net {
                     events: cfg.events.clone(),
                 },
             )
+            .accept(iroh_blobs::ALPN, cfg.blobs)
             .spawn();
         Ok(Self {
             inner: Arc::new(NetInner {
@@ -483,6 +491,30 @@ impl Net {
             }
             Err(_) => tracing::warn!("cannot dial {peer}: the repository stopped"),
         }
+    }
+
+    /// Opens a connection to a contact for fetching blobs.
+    pub async fn connect_blobs(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+    ) -> Result<Connection, NetError> {
+        let unreachable = |reason: String| NetError::Unreachable {
+            peer: peer.to_string(),
+            reason,
+        };
+        let id: EndpointId = peer.parse().map_err(|_| unreachable("bad id".into()))?;
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            self.inner.endpoint.connect(addr, iroh_blobs::ALPN),
+        )
+        .await
+        .map_err(|_| unreachable("timed out".into()))?
+        .map_err(|e| unreachable(e.to_string()))
     }
 
     /// Stops syncing with a peer at once: no more dials, and open connections close.

@@ -1,32 +1,36 @@
-//! Attachments: hashed, copied durably, and refused over the limit without leaving anything behind.
+//! Attachments are checked before anything is stored.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use backstory_core::EngineError;
-use backstory_core::media::{MEDIA_DIR, import, kind_for};
-use backstory_crdt::Kind;
+use backstory_core::media::{check, kind_for};
+use backstory_crdt::{Kind, MediaRef};
 
 #[test]
-fn files_are_stored_under_their_blake3_hash() {
+fn files_are_described_and_given_a_kind() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("song.ogg");
     std::fs::write(&src, b"la la la").unwrap();
-    let media = import(dir.path(), &src, 1000).unwrap();
-    assert_eq!(media.hash, blake3::hash(b"la la la").to_hex().to_string());
-    assert_eq!(media.size, 8);
-    assert_eq!(media.name, "song.ogg");
-    assert_eq!(media.mime, "audio/ogg");
-    let stored = dir.path().join(MEDIA_DIR).join(&media.hash);
-    assert_eq!(std::fs::read(stored).unwrap(), b"la la la");
+    let c = check(&src, 1000).unwrap();
+    assert_eq!(
+        (c.size, c.name.as_str(), c.mime.as_str()),
+        (8, "song.ogg", "audio/ogg")
+    );
+    let media = MediaRef {
+        hash: "00".repeat(32),
+        size: c.size,
+        mime: c.mime,
+        name: c.name,
+    };
     assert!(matches!(kind_for(media), Kind::Audio { .. }));
 }
 
 #[test]
-fn oversized_and_missing_files_are_refused_cleanly() {
+fn oversized_missing_and_odd_files_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("big.mp4");
     std::fs::write(&src, vec![7u8; 4096]).unwrap();
-    let err = import(dir.path(), &src, 4095).unwrap_err();
+    let err = check(&src, 4095).unwrap_err();
     assert!(
         matches!(
             err,
@@ -39,11 +43,8 @@ fn oversized_and_missing_files_are_refused_cleanly() {
         "{err}"
     );
     assert!(err.to_string().contains("big.mp4"));
-    let media = dir.path().join(MEDIA_DIR);
-    let left = std::fs::read_dir(&media).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(left, 0, "nothing is left behind");
-    let err = import(dir.path(), &dir.path().join("nope.png"), 10).unwrap_err();
+    let err = check(&dir.path().join("nope.png"), 10).unwrap_err();
     assert!(matches!(err, EngineError::FileNotFound(_)));
-    let err = import(dir.path(), dir.path(), 10).unwrap_err();
+    let err = check(dir.path(), 10).unwrap_err();
     assert!(err.to_string().contains("not a regular file"));
 }

@@ -9,27 +9,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `backstory` binary: `$BACKSTORY_BIN`, else the one cargo built beside this test, built on
-/// first use if missing.
+/// The `backstory` binary: `$BACKSTORY_BIN`, else the one cargo builds beside this test — built
+/// (or brought up to date) once per test process, so a scenario never runs a stale binary.
 pub fn backstory_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("BACKSTORY_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let mut dir = exe.parent().expect("exe dir").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir.join("backstory");
-    if !bin.exists() {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("BACKSTORY_BIN") {
+            return PathBuf::from(p);
+        }
+        let exe = std::env::current_exe().expect("current exe");
+        let mut dir = exe.parent().expect("exe dir").to_path_buf();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "backstory", "--bin", "backstory"])
+            .args(["build", "--quiet", "-p", "backstory", "--bin", "backstory"])
             .status()
             .expect("run cargo build");
         assert!(status.success(), "building the backstory binary failed");
-    }
-    bin
+        dir.join("backstory")
+    })
+    .clone()
 }
 
 /// Runs `backstory --data-dir DIR ARGS…` and returns its output.
@@ -227,3 +228,111 @@ pub fn verify(dir: &Path, contact: &str, acked: &[(String, String)]) {
         assert_eq!(p["text"], text.as_str());
     }
 }
+
+/// One device: a data directory and, while running, its node.
+pub struct Device {
+    dir: tempfile::TempDir,
+    node: Option<Node>,
+}
+
+impl Device {
+    /// Starts a node on a fresh data directory and sets its name.
+    pub fn new(name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("as expected");
+        let node = Node::start(dir.path());
+        cli_ok(dir.path(), &["name", name]);
+        Self {
+            dir,
+            node: Some(node),
+        }
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stops the node cleanly.
+    pub fn stop(&mut self) {
+        if let Some(n) = self.node.take() {
+            n.stop();
+        }
+    }
+
+    /// Kills the node.
+    pub fn kill(&mut self) {
+        if let Some(n) = self.node.take() {
+            n.kill();
+        }
+    }
+
+    /// Starts the node again.
+    pub fn start(&mut self) {
+        assert!(self.node.is_none());
+        self.node = Some(Node::start(self.dir.path()));
+    }
+
+    /// Makes a ticket.
+    pub fn invite(&self, extra: &[&str]) -> String {
+        let mut args = vec!["invite"];
+        args.extend_from_slice(extra);
+        cli_json(self.path(), &args)["ticket"]
+            .as_str()
+            .expect("as expected")
+            .to_string()
+    }
+
+    /// The endpoint id.
+    pub fn id(&self) -> String {
+        cli_json(self.path(), &["id"])["id"]
+            .as_str()
+            .expect("as expected")
+            .to_string()
+    }
+
+    /// The texts of `contact`'s panel for me, as I see it now.
+    pub fn sees(&self, contact: &str) -> Vec<String> {
+        let v = cli_json(self.path(), &["show", contact, "--keep-unseen"]);
+        v["changes"]["entries"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        e["entry"]["text"]
+                            .as_str()
+                            .expect("as expected")
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The contact list.
+    pub fn contacts(&self) -> serde_json::Value {
+        cli_json(self.path(), &["contacts"])
+    }
+}
+
+/// Pairs two devices by ticket; returns the safety words.
+pub fn pair(inviter: &Device, joiner: &Device) -> String {
+    let ticket = inviter.invite(&[]);
+    let paired = cli_json(joiner.path(), &["join", &ticket]);
+    paired["words"].as_str().expect("as expected").to_string()
+}
+
+/// Waits until `d` sees exactly `want` in `contact`'s panel.
+pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
+    let got = eventually(Duration::from_secs(20), || {
+        let s = d.sees(contact);
+        (s == want).then_some(s)
+    });
+    assert!(
+        got.is_some(),
+        "expected {want:?}, sees {:?}",
+        d.sees(contact)
+    );
+}
+
+/// Adversarial devices for privacy tests.
+pub mod intruder;

@@ -6,96 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use backstory_tests::{Node, cli, cli_json, cli_ok, eventually};
-
-struct Device {
-    dir: tempfile::TempDir,
-    node: Option<Node>,
-}
-
-impl Device {
-    fn new(name: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let node = Node::start(dir.path());
-        cli_ok(dir.path(), &["name", name]);
-        Self {
-            dir,
-            node: Some(node),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn stop(&mut self) {
-        if let Some(n) = self.node.take() {
-            n.stop();
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(n) = self.node.take() {
-            n.kill();
-        }
-    }
-
-    fn start(&mut self) {
-        assert!(self.node.is_none());
-        self.node = Some(Node::start(self.dir.path()));
-    }
-
-    fn invite(&self, extra: &[&str]) -> String {
-        let mut args = vec!["invite"];
-        args.extend_from_slice(extra);
-        cli_json(self.path(), &args)["ticket"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    fn id(&self) -> String {
-        cli_json(self.path(), &["id"])["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// The texts of `contact`'s panel for me, as I see it now.
-    fn sees(&self, contact: &str) -> Vec<String> {
-        let v = cli_json(self.path(), &["show", contact, "--keep-unseen"]);
-        v["changes"]["entries"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["entry"]["text"].as_str().unwrap().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn contacts(&self) -> serde_json::Value {
-        cli_json(self.path(), &["contacts"])
-    }
-}
-
-fn pair(inviter: &Device, joiner: &Device) -> String {
-    let ticket = inviter.invite(&[]);
-    let paired = cli_json(joiner.path(), &["join", &ticket]);
-    paired["words"].as_str().unwrap().to_string()
-}
-
-fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
-    let got = eventually(Duration::from_secs(20), || {
-        let s = d.sees(contact);
-        (s == want).then_some(s)
-    });
-    assert!(
-        got.is_some(),
-        "expected {want:?}, sees {:?}",
-        d.sees(contact)
-    );
-}
+use backstory_tests::{Device, cli, cli_json, cli_ok, eventually, pair, wait_sees};
 
 fn error_code(out: &std::process::Output) -> String {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -373,4 +284,88 @@ fn the_cli_drives_two_node_processes_end_to_end() {
     let shown = cli_ok(bob.path(), &["show", "ann"]);
     assert!(shown.contains("Recently read books"), "{shown}");
     assert!(shown.contains("Dune"), "{shown}");
+}
+
+#[test]
+fn a_fifty_megabyte_file_reaches_the_viewer_intact_with_progress() {
+    use rand::{RngCore, SeedableRng};
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let src = ann.path().join("holiday.mp4");
+    let mut bytes = vec![0u8; 50_000_000];
+    rand::rngs::StdRng::seed_from_u64(7).fill_bytes(&mut bytes);
+    std::fs::write(&src, &bytes).unwrap();
+    let entry = cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "bob",
+            "--file",
+            src.to_str().unwrap(),
+            "--text",
+            "the beach",
+        ],
+    );
+    wait_sees(&bob, "ann", &["the beach"]);
+
+    let mut events = std::process::Command::new(backstory_tests::backstory_bin())
+        .arg("--data-dir")
+        .arg(bob.path())
+        .arg("events")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = bob.path().join("got.mp4");
+    let fetched = cli_json(
+        bob.path(),
+        &["fetch", "ann", &entry, "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(fetched["size"], 50_000_000);
+    assert_eq!(
+        fetched["hash"],
+        blake3::hash(&bytes).to_hex().to_string().as_str()
+    );
+    assert!(
+        std::fs::read(&out).unwrap() == bytes,
+        "the file arrived damaged"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    events.kill().unwrap();
+    let log = events.wait_with_output().unwrap();
+    let progress: Vec<serde_json::Value> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "media_progress")
+        .collect();
+    assert!(
+        progress.len() >= 10,
+        "only {} progress events",
+        progress.len()
+    );
+    assert_eq!(progress.last().unwrap()["bytes"], 50_000_000);
+    assert!(
+        progress
+            .windows(2)
+            .all(|w| w[0]["bytes"].as_u64() <= w[1]["bytes"].as_u64())
+    );
+
+    // Over the limit: refused before a byte moves.
+    let big = ann.path().join("too-big.bin");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(200_000_001).unwrap();
+    let out = cli(
+        ann.path(),
+        &[
+            "--json",
+            "post",
+            "--to",
+            "bob",
+            "--file",
+            big.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(error_code(&out), "too_large");
 }

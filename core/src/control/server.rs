@@ -212,6 +212,15 @@ async fn handle(engine: &Engine, req: Request) -> Reply {
         Request::Pending => ok(Ok::<_, EngineError>(engine.pending())),
         Request::Decide { id, approve } => ok(engine.decide_join(id, approve)),
         Request::RemoveContact { contact } => ok(engine.remove_contact(&contact).await),
+        Request::Fetch {
+            contact,
+            entry,
+            out,
+        } => match out.as_deref().map(absolute).transpose() {
+            Ok(_) => ok(engine.fetch_media(&contact, &entry, out.as_deref()).await),
+            Err(e) => ok::<()>(Err(e)),
+        },
+        Request::Inspect => ok(engine.inspect().await),
         Request::Events => error_reply(ErrorCode::InvalidInput, "events is a stream".into()),
     }
 }

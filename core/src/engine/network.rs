@@ -63,6 +63,10 @@ impl Engine {
             repo: self.inner.repo.clone(),
             pairing: Arc::new(PairingBridge(Arc::downgrade(&self.inner))),
             events: self.inner.events.clone(),
+            blobs: iroh_blobs::BlobsProtocol::new(
+                &self.inner.blobs,
+                Some(self.inner.grants.gatekeeper()),
+            ),
         };
         let net = match Net::start(config(port)).await {
             Ok(n) => n,

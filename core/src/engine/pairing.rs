@@ -360,8 +360,13 @@ impl Engine {
         self.blocking(move |s| s.remove_contact(&id)).await?;
         drop(gate);
         self.refresh_access().await?;
-        if let (Some(peer), Ok(net)) = (&contact.peer, self.net()) {
-            net.disconnect(peer);
+        if let Some(peer) = &contact.peer {
+            if let Ok(id) = peer.parse() {
+                self.inner.grants.revoke(&id);
+            }
+            if let Ok(net) = self.net() {
+                net.disconnect(peer);
+            }
         }
         self.emit(Event::ContactRemoved {
             contact: contact.id.clone(),

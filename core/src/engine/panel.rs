@@ -157,13 +157,26 @@ impl Engine {
                 }
             }
             Content::File { path } => {
-                let dir = self.inner.dir.clone();
                 let limit = self.media_limit().await?;
-                let media =
-                    tokio::task::spawn_blocking(move || crate::media::import(&dir, &path, limit))
-                        .await
-                        .map_err(|_| EngineError::Stopped)??;
-                crate::media::kind_for(media)
+                let p = path.clone();
+                let checked = tokio::task::spawn_blocking(move || crate::media::check(&p, limit))
+                    .await
+                    .map_err(|_| EngineError::Stopped)??;
+                let tag = self
+                    .inner
+                    .blobs
+                    .add_path(&path)
+                    .await
+                    .map_err(|e| EngineError::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    })?;
+                crate::media::kind_for(backstory_crdt::MediaRef {
+                    hash: tag.hash.to_hex(),
+                    size: checked.size,
+                    mime: checked.mime,
+                    name: checked.name,
+                })
             }
             Content::WatchedVideo {
                 player,
@@ -353,7 +366,7 @@ impl Engine {
         Ok((contact, view))
     }
 
-    async fn media_limit(&self) -> Result<u64, EngineError> {
+    pub(super) async fn media_limit(&self) -> Result<u64, EngineError> {
         Ok(self
             .blocking(|s| s.setting("media_limit"))
             .await?

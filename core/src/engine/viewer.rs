@@ -172,7 +172,125 @@ impl Engine {
     }
 }
 
+/// A media file fetched from a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetched {
+    /// The entry.
+    pub entry: backstory_crdt::EntryId,
+    /// The verified BLAKE3 hash.
+    pub hash: String,
+    /// Its size.
+    pub size: u64,
+    /// Where it was saved, if asked.
+    pub path: Option<std::path::PathBuf>,
+}
+
 impl Engine {
+    /// Fetches the media of an entry of a contact's panel for me from their device, reporting
+    /// progress as events; BLAKE3 verifies every byte. Saves it to `out` (absolute) when given.
+    pub async fn fetch_media(
+        &self,
+        contact: &str,
+        entry: &backstory_crdt::EntryId,
+        out: Option<&Path>,
+    ) -> Result<Fetched, EngineError> {
+        use futures::StreamExt;
+        use iroh_blobs::api::remote::GetProgressItem;
+        let panel = self.their_panel(contact).await?;
+        let contact = panel.contact;
+        let found = panel
+            .changes
+            .entries
+            .into_iter()
+            .find(|e| e.entry.id == *entry)
+            .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))?;
+        let media = found
+            .entry
+            .kind
+            .media()
+            .cloned()
+            .ok_or_else(|| EngineError::InvalidInput(format!("entry {entry} has no media")))?;
+        let limit = self.media_limit().await?;
+        if media.size > limit {
+            return Err(EngineError::TooLarge {
+                path: media.name.into(),
+                size: media.size,
+                limit,
+            });
+        }
+        let hash: iroh_blobs::Hash = media
+            .hash
+            .parse()
+            .map_err(|_| EngineError::InvalidInput(format!("bad hash in entry {entry}")))?;
+        let io = |e: &dyn std::fmt::Display| EngineError::Io {
+            path: self.inner.dir.join("blobs"),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let remote = self.inner.blobs.remote();
+        let have = remote.local(hash).await.map_err(|e| io(&e))?.is_complete();
+        if !have {
+            let peer = contact.peer.clone().ok_or_else(|| {
+                EngineError::InvalidInput(format!("{} is not paired", contact.name))
+            })?;
+            let p = peer.clone();
+            let addrs = self.blocking(move |s| s.peer_addrs(&p)).await?;
+            let conn = self.net()?.connect_blobs(&peer, &addrs).await?;
+            let mut progress = Box::pin(remote.fetch(conn, hash).stream());
+            let mut reported = 0u64;
+            while let Some(item) = progress.next().await {
+                match item {
+                    GetProgressItem::Progress(bytes) => {
+                        if bytes >= reported + (1 << 20) || bytes == media.size {
+                            reported = bytes;
+                            self.emit(Event::MediaProgress {
+                                contact: contact.id.clone(),
+                                entry: entry.clone(),
+                                bytes,
+                                total: media.size,
+                            });
+                        }
+                    }
+                    GetProgressItem::Done(_) => break,
+                    GetProgressItem::Error(e) => {
+                        let refused =
+                            e.iroh_error_code() == Some(iroh_blobs::protocol::ERR_PERMISSION);
+                        return Err(crate::net::NetError::Unreachable {
+                            peer,
+                            reason: if refused {
+                                "the device refused: this media is not shared with you".into()
+                            } else {
+                                e.to_string()
+                            },
+                        }
+                        .into());
+                    }
+                }
+            }
+            self.emit(Event::MediaProgress {
+                contact: contact.id.clone(),
+                entry: entry.clone(),
+                bytes: media.size,
+                total: media.size,
+            });
+        }
+        if let Some(out) = out {
+            self.inner
+                .blobs
+                .export(hash, out)
+                .await
+                .map_err(|e| EngineError::Io {
+                    path: out.to_path_buf(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        }
+        Ok(Fetched {
+            entry: entry.clone(),
+            hash: hash.to_hex(),
+            size: media.size,
+            path: out.map(Path::to_path_buf),
+        })
+    }
+
     /// Follows a contact's panel for me: waits until it arrives, then reports each change.
     pub(super) fn follow_inbound(&self, contact: &Contact) {
         let Some(doc_id) = contact.inbound.clone() else {

@@ -58,6 +58,21 @@ impl Store {
         })
     }
 
+    /// The ids of every document with chunks in the store.
+    pub fn doc_ids(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT DISTINCT substr(key, 1, instr(key, '/') - 1) FROM docs
+                 WHERE instr(key, '/') > 0 ORDER BY 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Deletes every document chunk of a document (one that was never shared).
     pub fn doc_delete_all(&self, doc_id: &str) -> Result<(), StoreError> {
         for (key, _) in self.doc_range(doc_id)? {

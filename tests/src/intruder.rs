@@ -1,0 +1,173 @@
+//! An adversarial device for privacy tests: a real iroh endpoint with a given key, a samod repo
+//! and a blob store, speaking Backstory's protocols directly instead of through an engine.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use iroh::endpoint::presets;
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
+use samod::{BackoffConfig, DialError, Dialer, DocHandle, PeerId, Repo, ShareConfig, Transport};
+
+/// A device that knows a key and some addresses, and tries its luck.
+pub struct Intruder {
+    endpoint: Endpoint,
+    repo: Repo,
+    store: iroh_blobs::store::fs::FsStore,
+    /// Kept open, so later local changes are offered to the peer too.
+    _dialers: std::sync::Mutex<Vec<samod::DialerHandle<DialFailed>>>,
+    _dir: tempfile::TempDir,
+}
+
+struct Dial {
+    endpoint: Endpoint,
+    addr: EndpointAddr,
+}
+
+#[derive(Debug)]
+/// Why the intruder could not dial.
+pub struct DialFailed(String);
+
+impl std::fmt::Display for DialFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DialFailed {}
+
+impl Dialer for Dial {
+    type Error = DialFailed;
+
+    fn url(&self) -> url::Url {
+        url::Url::parse(&format!("iroh://{}", self.addr.id)).expect("url")
+    }
+
+    fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<DialFailed>>> {
+        let (endpoint, addr) = (self.endpoint.clone(), self.addr.clone());
+        async move {
+            let fail = |e: &dyn std::fmt::Display| DialError::transient(DialFailed(e.to_string()));
+            let conn = endpoint
+                .connect(addr, b"backstory/sync/1")
+                .await
+                .map_err(|e| fail(&e))?;
+            let (send, recv) = conn.open_bi().await.map_err(|e| fail(&e))?;
+            // Hold the connection for as long as it lives.
+            let held = conn.clone();
+            tokio::spawn(async move { held.closed().await });
+            Ok(Transport::from_tokio_io(tokio::io::join(recv, send))
+                .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
+        }
+        .boxed()
+    }
+}
+
+impl Intruder {
+    /// A device with the key stored in a data directory (stop its node first), or a fresh key.
+    pub async fn new(key_file: Option<&std::path::Path>) -> Self {
+        let key = match key_file {
+            Some(p) => {
+                let bytes: [u8; 32] = std::fs::read(p).expect("key").try_into().expect("32 bytes");
+                SecretKey::from_bytes(&bytes)
+            }
+            None => SecretKey::generate(),
+        };
+        let endpoint = Endpoint::builder(presets::Minimal)
+            .secret_key(key.clone())
+            .relay_mode(RelayMode::Disabled)
+            .bind_addr("127.0.0.1:0")
+            .expect("addr")
+            .bind()
+            .await
+            .expect("bind");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = iroh_blobs::store::fs::FsStore::load(dir.path().join("blobs"))
+            .await
+            .expect("store");
+        let repo = Repo::build_tokio()
+            .with_peer_id(PeerId::from(key.public().to_string()))
+            .with_share_policy(ShareConfig::read_write())
+            .load()
+            .await;
+        Self {
+            endpoint,
+            repo,
+            store,
+            _dialers: Default::default(),
+            _dir: dir,
+        }
+    }
+
+    /// Connects to a device for sync and asks it for a document; `None` if nothing comes within
+    /// the timeout.
+    pub async fn find(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        doc: &str,
+        timeout: Duration,
+    ) -> Option<DocHandle> {
+        let id: EndpointId = peer.parse().expect("peer id");
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let backoff = BackoffConfig {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+            max_retries: Some(3),
+        };
+        let _dialer = self
+            .repo
+            .dial(
+                backoff,
+                Arc::new(Dial {
+                    endpoint: self.endpoint.clone(),
+                    addr,
+                }),
+            )
+            .expect("dial");
+        let doc_id: samod::DocumentId = doc.parse().expect("doc id");
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(h)) = self.repo.find(doc_id.clone()).await {
+                return Some(h);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        None
+    }
+
+    /// Asks a device for a blob by hash; the bytes, or why not.
+    pub async fn fetch_blob(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        hash: &str,
+    ) -> Result<Vec<u8>, String> {
+        let id: EndpointId = peer.parse().map_err(|_| "peer id".to_string())?;
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let hash: iroh_blobs::Hash = hash.parse().map_err(|_| "hash".to_string())?;
+        let conn = self
+            .endpoint
+            .connect(addr, iroh_blobs::ALPN)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.store
+            .remote()
+            .fetch(conn, hash)
+            .complete()
+            .await
+            .map_err(|e| e.to_string())?;
+        self.store
+            .get_bytes(hash)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,209 @@
+//! Privacy against devices that speak the protocols directly: strangers and other contacts get
+//! nothing, and a viewer cannot write into an author's panel.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use backstory_tests::intruder::Intruder;
+use backstory_tests::{Device, cli_json, cli_ok, pair, wait_sees};
+
+fn endpoint(d: &Device) -> (String, Vec<SocketAddr>) {
+    let p = cli_json(d.path(), &["id"]);
+    let addrs = p["addrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().parse().unwrap())
+        .collect();
+    (p["id"].as_str().unwrap().to_string(), addrs)
+}
+
+fn outbox_for(d: &Device, name: &str) -> String {
+    let c = d.contacts();
+    let c = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+        .clone();
+    c["outbox"].as_str().unwrap().to_string()
+}
+
+fn media_hash(d: &Device, contact: &str) -> String {
+    let p = cli_json(d.path(), &["panel", contact]);
+    p["panel"]["entries"][0]["entry"]["media"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn strangers_and_other_contacts_obtain_neither_documents_nor_media() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    let mut carol = Device::new("Carol");
+    pair(&ann, &bob);
+    pair(&ann, &carol);
+    let for_bob = ann.path().join("for-bob.jpg");
+    std::fs::write(&for_bob, vec![1u8; 300_000]).unwrap();
+    let for_carol = ann.path().join("for-carol.jpg");
+    std::fs::write(&for_carol, vec![2u8; 300_000]).unwrap();
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--file", for_bob.to_str().unwrap()],
+    );
+    cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "carol",
+            "--file",
+            for_carol.to_str().unwrap(),
+        ],
+    );
+    let (ann_id, addrs) = endpoint(&ann);
+    let bobs_panel = outbox_for(&ann, "Bob");
+    let carols_panel = outbox_for(&ann, "Carol");
+    let bobs_photo = media_hash(&ann, "bob");
+    let carols_photo = media_hash(&ann, "carol");
+
+    // A stranger is turned away in the handshake.
+    let stranger = Intruder::new(None).await;
+    assert!(
+        stranger
+            .find(&ann_id, &addrs, &bobs_panel, Duration::from_secs(3))
+            .await
+            .is_none()
+    );
+    assert!(
+        stranger
+            .fetch_blob(&ann_id, &addrs, &bobs_photo)
+            .await
+            .is_err()
+    );
+
+    // Carol, a contact, speaking with her own key: her panel yes, Bob's no.
+    carol.stop();
+    let key = carol.path().join("identity.key");
+    let as_carol = Intruder::new(Some(&key)).await;
+    assert!(
+        as_carol
+            .find(&ann_id, &addrs, &carols_panel, Duration::from_secs(10))
+            .await
+            .is_some()
+    );
+    assert!(
+        as_carol
+            .find(&ann_id, &addrs, &bobs_panel, Duration::from_secs(3))
+            .await
+            .is_none()
+    );
+    let got = as_carol
+        .fetch_blob(&ann_id, &addrs, &carols_photo)
+        .await
+        .unwrap();
+    assert_eq!(got, vec![2u8; 300_000]);
+    let refused = as_carol.fetch_blob(&ann_id, &addrs, &bobs_photo).await;
+    assert!(
+        refused.is_err(),
+        "Carol obtained media published only to Bob"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_viewer_cannot_write_into_the_authors_panel() {
+    let ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    pair(&ann, &bob);
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "the real entry"],
+    );
+    wait_sees(&bob, "ann", &["the real entry"]);
+    let (ann_id, addrs) = endpoint(&ann);
+    let doc = outbox_for(&ann, "Bob");
+    bob.stop();
+
+    let as_bob = Intruder::new(Some(&bob.path().join("identity.key"))).await;
+    let handle = as_bob
+        .find(&ann_id, &addrs, &doc, Duration::from_secs(10))
+        .await
+        .expect("Bob may read");
+    handle.with_document(|d| {
+        let view = backstory_crdt::read_panel(d).unwrap();
+        let mut entries = view.entries.clone();
+        let mut forged = entries[0].clone();
+        forged.id = backstory_crdt::EntryId::new("eforged");
+        forged.text = "FORGED by the viewer".into();
+        entries.push(forged);
+        entries[0].text = "defaced".into();
+        let published = backstory_crdt::Published {
+            categories: view.categories,
+            entries,
+            next_change: None,
+        };
+        backstory_crdt::apply_published(d, &published, backstory_crdt::Timestamp(1)).unwrap();
+    });
+    // The channel is live: what Ann writes now reaches the forger.
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "written after the forgery"],
+    );
+    let mut live = false;
+    for _ in 0..50 {
+        let texts = handle.with_document(|d| {
+            backstory_crdt::read_panel(d)
+                .unwrap()
+                .entries
+                .iter()
+                .map(|e| e.text.clone())
+                .collect::<Vec<_>>()
+        });
+        if texts.iter().any(|t| t == "written after the forgery") {
+            live = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        live,
+        "the forger's connection is not live; the test would prove nothing"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = cli_json(ann.path(), &["panel", "bob", "--as-viewer"]);
+    let texts: Vec<&str> = seen["panel"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["the real entry", "written after the forgery"]);
+    // Not a single operation of the forgery is in anything Ann holds: her copy of the panel has
+    // one author, and the forged entry's key appears nowhere.
+    let history = cli_json(ann.path(), &["inspect"]);
+    let mine = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == doc.as_str())
+        .unwrap();
+    let changes = mine["changes"].as_array().unwrap();
+    assert!(changes.len() >= 3, "inspect shows the whole history");
+    let actors: std::collections::HashSet<&str> = changes
+        .iter()
+        .map(|c| c["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors.len(),
+        1,
+        "the author's panel took changes from another actor"
+    );
+    assert!(
+        !history.to_string().contains("eforged"),
+        "the forged entry reached the author"
+    );
+}
