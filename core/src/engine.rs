@@ -100,6 +100,15 @@ impl Engine {
     /// Opens the engine on a data directory: takes its lock, loads the identity and the store,
     /// publishes every panel, and starts the scheduler.
     pub async fn open(dir: &Path) -> Result<Self, EngineError> {
+        Self::open_with(dir, None).await
+    }
+
+    /// Like [`Engine::open`], with the network mode given instead of read from settings or
+    /// `BACKSTORY_NETWORK` (tests and benchmarks use `local`).
+    pub async fn open_with(
+        dir: &Path,
+        network: Option<crate::net::NetworkMode>,
+    ) -> Result<Self, EngineError> {
         crate::paths::ensure(dir)?;
         let lock = DirLock::acquire(dir)?;
         let key = crate::identity::load_or_create(dir)?;
@@ -153,7 +162,7 @@ impl Engine {
             }
         }
         tokio::spawn(scheduler::run(engine.clone()));
-        engine.start_net().await?;
+        engine.start_net(network).await?;
         Ok(engine)
     }
 

@@ -108,6 +108,7 @@ struct NetInner {
     dialers: Mutex<HashMap<String, samod::DialerHandle<NetError>>>,
     states: Arc<Mutex<HashMap<String, PeerState>>>,
     events: broadcast::Sender<Event>,
+    traffic: Arc<Traffic>,
 }
 
 /// What the network needs from the engine to answer pairing requests.
@@ -140,6 +141,7 @@ impl<H: PairingHandler> ProtocolHandler for PairProtocol<H> {
 #[derive(Debug)]
 struct SyncProtocol {
     acceptor: AcceptorHandle,
+    traffic: Arc<Traffic>,
     states: Arc<Mutex<HashMap<String, PeerState>>>,
     events: broadcast::Sender<Event>,
 }
@@ -148,8 +150,12 @@ impl ProtocolHandler for SyncProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id().to_string();
         let (send, recv) = conn.accept_bi().await?;
-        let transport = Transport::from_tokio_io(tokio::io::join(recv, send))
-            .with_expected_peer_id(PeerId::from(peer.clone()));
+        let transport = Transport::from_tokio_io(Counted {
+            io: tokio::io::join(recv, send),
+            traffic: self.traffic.clone(),
+            _conn: conn.clone(),
+        })
+        .with_expected_peer_id(PeerId::from(peer.clone()));
         if self.acceptor.accept(transport).is_err() {
             conn.close(VarInt::from_u32(1), b"stopping");
             return Ok(());
@@ -183,6 +189,7 @@ fn set_state(
 /// Dials one contact for samod, over a fresh connection each time.
 struct PeerDialer {
     url: url::Url,
+    traffic: Arc<Traffic>,
     endpoint: Endpoint,
     addr: EndpointAddr,
     states: Arc<Mutex<HashMap<String, PeerState>>>,
@@ -202,6 +209,7 @@ impl Dialer for PeerDialer {
         let addr = self.addr.clone();
         let states = self.states.clone();
         let events = self.events.clone();
+        let traffic = self.traffic.clone();
         async move {
             let peer = addr.id.to_string();
             let unreachable = |reason: String| {
@@ -224,8 +232,9 @@ impl Dialer for PeerDialer {
                 watched.closed().await;
                 set_state(&states, &events, &peer, PeerState::Offline);
             });
-            Ok(Transport::from_tokio_io(KeepConn {
+            Ok(Transport::from_tokio_io(Counted {
                 io: tokio::io::join(recv, send),
+                traffic,
                 _conn: conn.clone(),
             })
             .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
@@ -234,29 +243,73 @@ impl Dialer for PeerDialer {
     }
 }
 
-/// Keeps the QUIC connection alive as long as samod holds the stream.
-struct KeepConn<T> {
+/// Bytes and writes on all sync streams, for traffic figures.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    sent: std::sync::atomic::AtomicU64,
+    received: std::sync::atomic::AtomicU64,
+    writes: std::sync::atomic::AtomicU64,
+}
+
+/// A snapshot of [`Traffic`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrafficCount {
+    /// Bytes written to sync streams.
+    pub sent: u64,
+    /// Bytes read from sync streams.
+    pub received: u64,
+    /// Write calls (roughly, messages sent).
+    pub writes: u64,
+}
+
+impl Traffic {
+    /// The counts so far.
+    pub fn count(&self) -> TrafficCount {
+        use std::sync::atomic::Ordering::Relaxed;
+        TrafficCount {
+            sent: self.sent.load(Relaxed),
+            received: self.received.load(Relaxed),
+            writes: self.writes.load(Relaxed),
+        }
+    }
+}
+
+/// A sync stream that counts its bytes and keeps its QUIC connection alive while samod holds it.
+struct Counted<T> {
     io: T,
+    traffic: Arc<Traffic>,
     _conn: Connection,
 }
 
-impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for KeepConn<T> {
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<T> {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.io).poll_read(cx, buf);
+        let n = (buf.filled().len() - before) as u64;
+        self.traffic
+            .received
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        r
     }
 }
 
-impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for KeepConn<T> {
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<T> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+        let r = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &r {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.traffic.sent.fetch_add(*n as u64, Relaxed);
+            self.traffic.writes.fetch_add(1, Relaxed);
+        }
+        r
     }
 
     fn poll_flush(
@@ -339,12 +392,14 @@ impl Net {
             .make_acceptor(url::Url::parse("iroh://accept").map_err(|e| bind(&e))?)
             .map_err(|e| bind(&e))?;
         let states = Arc::new(Mutex::new(HashMap::new()));
+        let traffic = Arc::new(Traffic::default());
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, PairProtocol(cfg.pairing))
             .accept(
                 SYNC_ALPN,
                 SyncProtocol {
                     acceptor,
+                    traffic: traffic.clone(),
                     states: states.clone(),
                     events: cfg.events.clone(),
                 },
@@ -361,6 +416,7 @@ impl Net {
                 dialers: Mutex::default(),
                 states,
                 events: cfg.events,
+                traffic,
             }),
         })
     }
@@ -372,6 +428,11 @@ impl Net {
             .bound_sockets()
             .first()
             .map(|a| a.port())
+    }
+
+    /// Bytes on all sync streams since start.
+    pub fn traffic(&self) -> TrafficCount {
+        self.inner.traffic.count()
     }
 
     /// The mode in force.
@@ -475,6 +536,7 @@ impl Net {
         };
         let dialer = Arc::new(PeerDialer {
             url,
+            traffic: self.inner.traffic.clone(),
             endpoint: self.inner.endpoint.clone(),
             addr,
             states: self.inner.states.clone(),

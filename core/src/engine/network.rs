@@ -47,10 +47,15 @@ impl PairingHandler for PairingBridge {
 impl Engine {
     /// Starts networking in the mode from settings (or `BACKSTORY_NETWORK`), on the port used last
     /// time when it is free.
-    pub(super) async fn start_net(&self) -> Result<(), EngineError> {
-        let setting = self.blocking(|s| s.setting("network")).await?;
-        let mode = NetworkMode::effective(setting.as_deref())
-            .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+    pub(super) async fn start_net(&self, given: Option<NetworkMode>) -> Result<(), EngineError> {
+        let mode = match given {
+            Some(m) => m,
+            None => {
+                let setting = self.blocking(|s| s.setting("network")).await?;
+                NetworkMode::effective(setting.as_deref())
+                    .map_err(|e| EngineError::InvalidInput(e.to_string()))?
+            }
+        };
         let port: u16 = self
             .blocking(|s| s.setting("port"))
             .await?
@@ -148,6 +153,11 @@ impl Engine {
         net.connect(contact, &addrs);
         self.follow_inbound(contact);
         Ok(())
+    }
+
+    /// Bytes on all sync streams since start.
+    pub fn traffic(&self) -> crate::net::TrafficCount {
+        self.net().map(|n| n.traffic()).unwrap_or_default()
     }
 
     /// Whether a contact's device is reachable now.

@@ -1,0 +1,272 @@
+//! Sync benchmark: two engines on loopback (local network mode), in one process. Prints
+//! `name value unit` lines, each figure next to its baseline from the same run.
+//!
+//! `cargo bench -p backstory-tests --bench sync` (BENCH_EDITS sets the offline edit count,
+//! default 10000).
+
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use backstory_core::net::NetworkMode;
+use backstory_core::{Content, Engine, EntryEdit, Event, NewEntry};
+use backstory_crdt::{Source, Visibility};
+use iroh::endpoint::presets;
+use iroh::{Endpoint, RelayMode};
+
+fn line(name: &str, value: f64, unit: &str) {
+    println!("{name} {value:.3} {unit}");
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn open(dir: &Path) -> Engine {
+    Engine::open_with(dir, Some(NetworkMode::Local))
+        .await
+        .unwrap()
+}
+
+fn text(t: &str) -> NewEntry {
+    NewEntry {
+        category: None,
+        content: Content::Text,
+        text: t.into(),
+        visibility: Visibility::Visible,
+        source: Source::Manual,
+    }
+}
+
+/// Waits until the viewer's panel from `contact` satisfies `done`.
+async fn until_seen(bob: &Engine, contact: &str, done: impl Fn(&[String]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut events = bob.subscribe();
+    loop {
+        let p = bob.their_panel(contact).await.unwrap();
+        let texts: Vec<String> = p
+            .changes
+            .entries
+            .iter()
+            .map(|e| e.entry.text.clone())
+            .collect();
+        if done(&texts) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never arrived");
+        let _ = tokio::time::timeout(Duration::from_millis(50), async {
+            loop {
+                if let Ok(Event::PanelReceived { .. }) = events.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+async fn raw_quic() -> (Vec<f64>, f64) {
+    let a = Endpoint::builder(presets::Minimal)
+        .relay_mode(RelayMode::Disabled)
+        .alpns(vec![b"bench".to_vec()])
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let b = Endpoint::builder(presets::Minimal)
+        .relay_mode(RelayMode::Disabled)
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let addr = a.addr();
+    let server = tokio::spawn(async move {
+        let conn = a.accept().await.unwrap().await.unwrap();
+        let (mut s, mut r) = conn.accept_bi().await.unwrap();
+        let mut byte = [0u8; 1];
+        for _ in 0..200 {
+            r.read_exact(&mut byte).await.unwrap();
+            s.write_all(&byte).await.unwrap();
+        }
+        let mut bulk = conn.accept_uni().await.unwrap();
+        let mut total = 0usize;
+        let mut buf = vec![0u8; 1 << 16];
+        while let Some(n) = bulk.read(&mut buf).await.unwrap() {
+            total += n;
+        }
+        let (mut s2, mut r2) = conn.accept_bi().await.unwrap();
+        r2.read_exact(&mut byte).await.unwrap();
+        s2.write_all(&(total as u64).to_be_bytes()).await.unwrap();
+        s2.finish().unwrap();
+        conn.closed().await;
+        a
+    });
+    let conn = b.connect(addr, b"bench").await.unwrap();
+    let (mut s, mut r) = conn.open_bi().await.unwrap();
+    let mut rtts = Vec::new();
+    let mut byte = [7u8; 1];
+    for _ in 0..200 {
+        let t = Instant::now();
+        s.write_all(&byte).await.unwrap();
+        r.read_exact(&mut byte).await.unwrap();
+        rtts.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let payload = vec![3u8; 50_000_000];
+    let t = Instant::now();
+    let mut bulk = conn.open_uni().await.unwrap();
+    bulk.write_all(&payload).await.unwrap();
+    bulk.finish().unwrap();
+    let (mut s2, mut r2) = conn.open_bi().await.unwrap();
+    s2.write_all(&[1]).await.unwrap();
+    let mut got = [0u8; 8];
+    r2.read_exact(&mut got).await.unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(u64::from_be_bytes(got), 50_000_000);
+    conn.close(0u32.into(), b"done");
+    let a = server.await.unwrap();
+    a.close().await;
+    b.close().await;
+    rtts.sort_by(f64::total_cmp);
+    (rtts, 50.0 / secs)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let edits: usize = std::env::var("BENCH_EDITS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let (quic_rtts, quic_mbps) = raw_quic().await;
+    let quic_p50 = percentile(&quic_rtts, 0.5);
+    line("quic_rtt_p50", quic_p50, "ms");
+    line("quic_rtt_p99", percentile(&quic_rtts, 0.99), "ms");
+
+    let da = tempfile::tempdir().unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let ann = open(da.path()).await;
+    let mut bob = open(db.path()).await;
+    ann.set_name("Ann").await.unwrap();
+    bob.set_name("Bob").await.unwrap();
+    let invite = ann.invite(Duration::from_secs(600), false).await.unwrap();
+    bob.join(&invite.ticket).await.unwrap();
+
+    // Edit-to-visible latency, one edit at a time.
+    let entry = ann.post("bob", text("0")).await.unwrap();
+    until_seen(&bob, "ann", |t| t == ["0"]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = ann.traffic();
+    let before_b = bob.traffic();
+    let mut lat = Vec::new();
+    let rounds = 200;
+    for i in 1..=rounds {
+        let want = format!("{i}");
+        let t = Instant::now();
+        ann.edit_entry(
+            &entry,
+            EntryEdit {
+                text: Some(want.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        until_seen(&bob, "ann", |t| {
+            t.first().map(String::as_str) == Some(want.as_str())
+        })
+        .await;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = ann.traffic();
+    let after_b = bob.traffic();
+    lat.sort_by(f64::total_cmp);
+    let p50 = percentile(&lat, 0.5);
+    line("edit_to_visible_p50", p50, "ms");
+    line("edit_to_visible_p99", percentile(&lat, 0.99), "ms");
+    line("edit_to_visible_p50_over_quic_rtt_p50", p50 / quic_p50, "x");
+    let wire = (after.sent - before.sent) + (after_b.sent - before_b.sent);
+    line("bytes_per_edit", wire as f64 / rounds as f64, "bytes");
+
+    // Catch-up after offline edits.
+    bob.shutdown().await;
+    drop(bob);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = Instant::now();
+    for i in 0..edits {
+        ann.edit_entry(
+            &entry,
+            EntryEdit {
+                text: Some(format!("offline {i}")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    line(
+        "offline_edits_written_per_s",
+        edits as f64 / t.elapsed().as_secs_f64(),
+        "edits/s",
+    );
+    let a0 = ann.traffic();
+    let t = Instant::now();
+    bob = open(db.path()).await;
+    let b0 = bob.traffic();
+    let last = format!("offline {}", edits - 1);
+    until_seen(&bob, "ann", |t| t.first() == Some(&last)).await;
+    let secs = t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (a1, b1) = (ann.traffic(), bob.traffic());
+    let bytes = (a1.sent - a0.sent) + (b1.sent - b0.sent);
+    let msgs = (a1.writes - a0.writes) + (b1.writes - b0.writes);
+    line("catchup_edits", edits as f64, "edits");
+    line("catchup_seconds", secs, "s");
+    line("catchup_messages", msgs as f64, "messages");
+    line(
+        "catchup_bytes_per_edit",
+        bytes as f64 / edits as f64,
+        "bytes",
+    );
+
+    // Reconnect with nothing new.
+    bob.shutdown().await;
+    drop(bob);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let a0 = ann.traffic();
+    bob = open(db.path()).await;
+    let b0 = bob.traffic();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (a1, b1) = (ann.traffic(), bob.traffic());
+    line(
+        "reconnect_nothing_new_bytes",
+        ((a1.sent - a0.sent) + (b1.sent - b0.sent)) as f64,
+        "bytes",
+    );
+
+    // Media throughput against raw QUIC on the same machine.
+    let file = da.path().join("big.bin");
+    std::fs::write(&file, vec![5u8; 50_000_000]).unwrap();
+    let media = ann
+        .post(
+            "bob",
+            NewEntry {
+                content: Content::File { path: file },
+                ..text("")
+            },
+        )
+        .await
+        .unwrap();
+    until_seen(&bob, "ann", |t| t.len() == 2).await;
+    let out = db.path().join("got.bin");
+    let t = Instant::now();
+    bob.fetch_media("ann", &media, Some(&out)).await.unwrap();
+    let blob_mbps = 50.0 / t.elapsed().as_secs_f64();
+    line("blob_fetch_throughput", blob_mbps, "MB/s");
+    line("raw_quic_stream_throughput", quic_mbps, "MB/s");
+    line("blob_over_raw_quic_throughput", blob_mbps / quic_mbps, "x");
+    bob.shutdown().await;
+    ann.shutdown().await;
+}
