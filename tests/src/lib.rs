@@ -9,28 +9,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `backstory` binary: `$BACKSTORY_BIN`, else the one cargo builds beside this test — built
-/// (or brought up to date) once per test process, so a scenario never runs a stale binary.
+/// The `backstory` binary: `$BACKSTORY_BIN`, else the one cargo built beside this test.
+/// `make test` builds it before running the tests (`cargo build -p backstory` does too).
 pub fn backstory_bin() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("BACKSTORY_BIN") {
-            return PathBuf::from(p);
-        }
-        let exe = std::env::current_exe().expect("current exe");
-        let mut dir = exe.parent().expect("exe dir").to_path_buf();
-        if dir.ends_with("deps") {
-            dir.pop();
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "backstory", "--bin", "backstory"])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building the backstory binary failed");
-        dir.join("backstory")
-    })
-    .clone()
+    if let Some(p) = std::env::var_os("BACKSTORY_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("backstory");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p backstory` (`make test` does)",
+        bin.display()
+    );
+    bin
 }
 
 /// Runs `backstory --data-dir DIR ARGS…` and returns its output.
