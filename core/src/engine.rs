@@ -227,15 +227,15 @@ impl Engine {
     }
 
     /// Runs a store call off the async threads.
-    async fn blocking<T: Send + 'static>(
+    async fn blocking<T: Send + 'static, E: Into<EngineError> + Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+        f: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
     ) -> Result<T, EngineError> {
         let store = self.inner.store.clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|_| EngineError::Stopped)?
-            .map_err(EngineError::from)
+            .map_err(Into::into)
     }
 
     /// Refuses new work once a document write could not be made durable.

@@ -99,25 +99,15 @@ impl Engine {
         let gate = self.inner.writes.lock().await;
         let id = contact.id.clone();
         let out = self
-            .blocking_engine(move |s| {
+            .blocking(move |s| {
                 let mut master = s.master(&id)?;
                 let (out, added, removed) = f(&mut master)?;
                 s.save_master(&id, &master, added.as_ref(), removed.as_ref())?;
-                Ok(out)
+                Ok::<_, EngineError>(out)
             })
             .await?;
         self.publish_contact(&gate, contact).await?;
         Ok(out)
-    }
-
-    async fn blocking_engine<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&crate::store::Store) -> Result<T, EngineError> + Send + 'static,
-    ) -> Result<T, EngineError> {
-        let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|_| EngineError::Stopped)?
     }
 
     /// The contact whose panel holds an entry.
