@@ -1,22 +1,34 @@
 # Backstory — the two commands of the README, and their parts.
-#   make run    build and start a Backstory node (the engine) in the foreground
-#   make test   everything CI checks: format, lints, unit, property, process and durability tests
+#   make run    build the UI and the desktop app, and start it
+#   make test   everything CI checks: format, lints, UI tests, unit, property, process, durability
+#               and end-to-end tests (two real app instances under Xvfb, driven by WebDriver)
 
 CARGO_TARGET_DIR ?= $(HOME)/.cache/backstory/target
 export CARGO_TARGET_DIR
-BIN := $(CARGO_TARGET_DIR)/release/backstory
+PATH := $(HOME)/.cargo/bin:$(PATH)
+export PATH
 
-.PHONY: run test setup fmt lint unit soak
+.PHONY: run test setup ui ui-test fmt lint unit e2e soak node bindings deb
 
 setup:
 	@scripts/setup
 
-run: setup
-	cargo build --release -p backstory
-	@echo "Starting a node; in another terminal: $(BIN) --help"
-	$(BIN) node
+ui: setup
+	cd ui && npm run build
 
-test: setup fmt lint unit
+run: ui
+	cargo build --release --locked -p backstory-app -p backstory
+	$(CARGO_TARGET_DIR)/release/backstory-app
+
+# A headless engine without windows (the CLI talks to it, or to a running app).
+node: setup
+	cargo build --release --locked -p backstory
+	$(CARGO_TARGET_DIR)/release/backstory node
+
+test: ui ui-test fmt lint unit
+
+ui-test:
+	cd ui && npm run check && npm test
 
 fmt:
 	cargo fmt --all -- --check
@@ -24,9 +36,18 @@ fmt:
 lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The app tests open real windows: without a display, they run under a private Xvfb.
 unit:
 	cargo build --locked -p backstory --bin backstory
-	cargo test --workspace --locked
+	scripts/with-display cargo test --workspace --locked
+
+# Regenerates ui/src/lib/bindings.ts from the Rust commands.
+bindings:
+	BACKSTORY_WRITE_BINDINGS=1 cargo test --locked -p backstory-app --test bindings
+
+# The Debian package (target/release/bundle/deb/).
+deb: ui
+	cd ui && npx tauri build --bundles deb
 
 # The long durability soak: 1000 SIGKILLs (KILLS=n to change).
 soak: setup

@@ -6,7 +6,7 @@ use backstory_core::{Content, EntryEdit, NewEntry};
 use backstory_crdt::{CategoryId, Source, Timestamp, Visibility};
 use clap::{Args, Parser, Subcommand};
 
-use crate::time;
+use backstory_core::when as time;
 
 /// Backstory: a background panel for each of your contacts.
 #[derive(Parser, Debug)]

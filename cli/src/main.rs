@@ -9,7 +9,7 @@
 mod args;
 mod node;
 mod render;
-mod time;
+use backstory_core::when as time;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

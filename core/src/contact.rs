@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Identifies a contact on this device.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct ContactId(String);
 
@@ -28,6 +29,7 @@ impl std::fmt::Display for ContactId {
 
 /// A contact as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Contact {
     /// Local id.
     pub id: ContactId,

@@ -162,6 +162,12 @@ pub enum Request {
     },
     /// Every document in the store with its decoded history.
     Inspect,
+    /// Asks the app holding this data directory to come to the front, optionally with a
+    /// `backstory://` link to open (a second start of the app forwards itself this way).
+    Open {
+        /// The link, if any.
+        link: Option<String>,
+    },
     /// Stream events until the connection closes.
     Events,
 }

@@ -10,9 +10,11 @@
 mod contacts;
 mod inspect;
 mod network;
+mod overview;
 mod pairing;
 mod panel;
 mod scheduler;
+mod settings;
 mod viewer;
 
 use std::collections::BTreeMap;
@@ -34,8 +36,10 @@ use crate::store::Store;
 
 pub use contacts::ContactSummary;
 pub use inspect::InspectedDoc;
+pub use overview::{ContactCard, MineSummary, TheirsSummary};
 pub use pairing::{Invite, Paired, PendingJoin};
 pub use panel::{Content, EntryEdit, NewEntry};
+pub use settings::{LANGUAGES, Preferences};
 pub use viewer::{Fetched, ImportSummary, TheirPanel};
 
 /// The current time, as documents take it.
@@ -93,6 +97,8 @@ struct Inner {
     blobs: iroh_blobs::store::fs::FsStore,
     /// Which peer may fetch which blob.
     grants: crate::net::blobs::BlobGrants,
+    /// Whether windows show this engine (the desktop app), so links can be opened.
+    front_end: std::sync::atomic::AtomicBool,
     _lock: DirLock,
 }
 
@@ -152,6 +158,7 @@ impl Engine {
                 pending: pairing::Pending::default(),
                 blobs,
                 grants: Default::default(),
+                front_end: std::sync::atomic::AtomicBool::new(false),
                 _lock: lock,
             }),
         };

@@ -10,6 +10,7 @@ use crate::store::StoreError;
 
 /// A stable, machine-readable error code. Front ends switch on this, never on message text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -55,6 +56,7 @@ pub enum ErrorCode {
 
 /// An error with its code, as it crosses the control socket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[error("{message}")]
 pub struct ApiError {
     /// The code to switch on.

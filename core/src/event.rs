@@ -7,6 +7,7 @@ use crate::contact::ContactId;
 
 /// Something the engine did or noticed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -94,5 +95,10 @@ pub enum Event {
         contact: ContactId,
         /// Updates I have not seen.
         unseen: usize,
+    },
+    /// Someone asked the app to come to the front, optionally to open a `backstory://` link.
+    OpenRequested {
+        /// The link, if any.
+        link: Option<String>,
     },
 }

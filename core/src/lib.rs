@@ -27,6 +27,7 @@ pub mod paths;
 pub mod storage;
 pub mod store;
 pub mod ticket;
+pub mod when;
 pub mod words;
 
 pub use contact::{Contact, ContactId};

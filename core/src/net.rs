@@ -59,6 +59,7 @@ pub enum NetError {
 
 /// Whether a contact's device is reachable now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum PeerState {
     /// Not connected.

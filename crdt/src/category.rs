@@ -86,6 +86,7 @@ impl DefaultCategory {
 /// `name` is `None` for a default category that was never renamed, so that each reader sees it in
 /// their own language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Category {
     /// Stable id.
     pub id: CategoryId,

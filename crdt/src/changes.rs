@@ -12,6 +12,7 @@ use crate::outbox::{DocError, read_panel};
 
 /// A run of text written by one change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Span {
     /// The text of the run.
     pub text: String,
@@ -25,6 +26,7 @@ pub struct Span {
 
 /// What happened to one entry since the viewer last looked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryState {
     /// Not there when the viewer last looked.
@@ -37,6 +39,7 @@ pub enum EntryState {
 
 /// One entry of the current panel with its history since the viewer last looked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChangedEntry {
     /// The entry as it is now.
     pub entry: Entry,
@@ -48,6 +51,7 @@ pub struct ChangedEntry {
 
 /// The whole panel, annotated with what changed since the given heads.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PanelChanges {
     /// The panel's categories in display order.
     pub categories: Vec<crate::category::Category>,

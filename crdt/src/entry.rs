@@ -6,6 +6,7 @@ use crate::ids::{CategoryId, EntryId, Timestamp};
 
 /// A reference to a media blob: the bytes travel separately, verified by their BLAKE3 hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MediaRef {
     /// BLAKE3 hash of the content, lowercase hex.
     pub hash: String,
@@ -19,6 +20,7 @@ pub struct MediaRef {
 
 /// What the author's side captured of a linked page, so the viewer need not open it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LinkSnapshot {
     /// The page title.
     pub title: Option<String>,
@@ -36,6 +38,7 @@ pub struct LinkSnapshot {
 ///
 /// Every entry also has a `text`: the body of a text entry, the caption of any other kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Kind {
     /// Plain text.
@@ -114,6 +117,7 @@ impl Kind {
 
 /// Where an entry came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Written by the author.
@@ -126,6 +130,7 @@ pub enum Source {
 
 /// One entry as the viewer sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Entry {
     /// Stable id.
     pub id: EntryId,
@@ -146,6 +151,7 @@ pub struct Entry {
 
 /// Who may see an entry, and when. Lives only in the author's master panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "rule", content = "at", rename_all = "snake_case")]
 pub enum Visibility {
     /// The viewer sees it.

@@ -133,6 +133,15 @@ pub fn add_receipt(doc: &mut Automerge, receipt: Receipt, now: Timestamp) -> Res
     .map(|_| ())
 }
 
+/// Records the latest view receipt in place of earlier ones: an author only needs to know how far
+/// I have read, and the document stays small however often I look.
+pub fn set_receipt(doc: &mut Automerge, receipt: Receipt, now: Timestamp) -> Result<(), DocError> {
+    edit(doc, "feedback", now, |f: &mut Feedback| {
+        f.receipts = vec![receipt]
+    })
+    .map(|_| ())
+}
+
 /// Counts one signal for an entry.
 pub fn add_signal(
     doc: &mut Automerge,

@@ -221,6 +221,7 @@ async fn handle(engine: &Engine, req: Request) -> Reply {
             Err(e) => ok::<()>(Err(e)),
         },
         Request::Inspect => ok(engine.inspect().await),
+        Request::Open { link } => ok(engine.request_open(link)),
         Request::Events => error_reply(ErrorCode::InvalidInput, "events is a stream".into()),
     }
 }

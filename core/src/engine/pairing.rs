@@ -23,6 +23,7 @@ pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A fresh invitation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Invite {
     /// The ticket as text.
     pub ticket: String,
@@ -40,6 +41,7 @@ pub struct Invite {
 
 /// A completed pairing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Paired {
     /// The new contact.
     pub contact: Contact,
@@ -49,6 +51,7 @@ pub struct Paired {
 
 /// A join waiting for my approval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PendingJoin {
     /// Id to approve or deny.
     pub id: u64,

@@ -59,6 +59,7 @@ pub struct NewEntry {
 
 /// Changes to an entry; absent fields stay as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EntryEdit {
     /// New text (body or caption).
     pub text: Option<String>,

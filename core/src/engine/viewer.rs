@@ -18,6 +18,7 @@ const MAGIC: &str = "BACKSTORY-PANEL 1";
 
 /// A contact's panel for me, with what changed since I last looked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TheirPanel {
     /// The contact.
     pub contact: Contact,
@@ -84,7 +85,9 @@ impl Engine {
         }
         let id = contact.id.clone();
         let at = now().millis();
-        self.blocking(move |s| s.set_seen(&id, &heads, at)).await
+        let seen = heads.clone();
+        self.blocking(move |s| s.set_seen(&id, &seen, at)).await?;
+        self.send_receipt(&contact, heads).await
     }
 
     /// Writes my panel for a contact (only what they may see) to a file they can import.

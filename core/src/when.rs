@@ -1,4 +1,4 @@
-//! Parsing the times people type: dates, date-times and durations from now.
+//! Times as people type them: "3d", "in 3 days", "2026-12-01", RFC 3339. Shared by the CLI and the app.
 
 use backstory_crdt::Timestamp;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone};

@@ -1,0 +1,98 @@
+//! Engine events to the windows (one typed event), plus what the shell does with some of them:
+//! a notification and the tray count when a contact's panel changes, and bringing the app to the
+//! front when a second start or a `backstory://` link asks for it.
+
+use std::collections::HashMap;
+
+use backstory_core::{ContactId, Event};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tauri_specta::Event as _;
+use tokio::sync::broadcast;
+
+use crate::commands::AppState;
+use crate::strings::{Text, language, text};
+use crate::windows::{self, WindowKind};
+
+/// Something the engine did or noticed, as every window receives it.
+#[derive(Clone, Debug, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct EngineEvent(pub Event);
+
+/// Forwards the engine's events until it stops.
+pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
+    tauri::async_runtime::spawn(async move {
+        let mut unseen: HashMap<ContactId, usize> = HashMap::new();
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!("the windows missed {n} events");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            match &event {
+                Event::OpenRequested { link } => open_request(&app, link.as_deref()),
+                Event::PanelReceived {
+                    contact,
+                    unseen: now,
+                } => {
+                    let before = unseen.insert(contact.clone(), *now).unwrap_or(0);
+                    if *now > before {
+                        notify(&app, contact, *now).await;
+                    }
+                    crate::tray::refresh(&app).await;
+                }
+                _ => {}
+            }
+            if let Err(e) = EngineEvent(event).emit(&app) {
+                tracing::warn!("cannot send an event to the windows: {e}");
+            }
+        }
+    });
+}
+
+fn open_request(app: &AppHandle, link: Option<&str>) {
+    let (kind, ticket) = match link {
+        Some(l) if l.starts_with("backstory://pair/") => (WindowKind::Pairing, Some(l)),
+        _ => (WindowKind::Main, None),
+    };
+    if let Err(e) = windows::open(app, kind, None, ticket) {
+        tracing::warn!("cannot open a window: {}", e.message);
+    }
+}
+
+/// A desktop notification that a contact's panel has news. Not shown while I am reading it.
+async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
+    let reading = app
+        .get_webview_window(&format!("viewer-{contact}"))
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    if reading {
+        return;
+    }
+    let Ok(c) = state.engine.contact(contact.as_str()).await else {
+        return;
+    };
+    let lang = state
+        .engine
+        .preferences()
+        .await
+        .ok()
+        .and_then(|p| p.language);
+    let lang = language(lang.as_deref());
+    let shown = app
+        .notification()
+        .builder()
+        .title(text(&lang, Text::Updated).replace("{name}", &c.name))
+        .body(text(&lang, Text::UpdatedBody).replace("{n}", &n.to_string()))
+        .show();
+    if let Err(e) = shown {
+        // No notification service (a bare X server): the tray and the main window still show it.
+        tracing::debug!("notification not shown: {e}");
+    }
+}

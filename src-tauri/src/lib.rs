@@ -1,0 +1,146 @@
+//! Backstory's desktop app: a thin Tauri shell over the engine. It runs the same engine as
+//! `backstory node` (networking, sync, scheduler, control socket), so the CLI can script a running
+//! app, and exposes it to the windows as typed commands and one typed event.
+
+pub mod commands;
+pub mod events;
+pub mod media;
+pub mod strings;
+pub mod tray;
+pub mod windows;
+
+use std::path::{Path, PathBuf};
+
+use backstory_core::control::{Client, ClientError, Request};
+use backstory_core::{Engine, paths};
+use tauri::{Manager, RunEvent};
+use tauri_specta::{collect_commands, collect_events};
+
+use crate::commands::AppState;
+use crate::windows::WindowKind;
+
+/// The builder of the typed commands and events; also what the bindings are generated from.
+pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            profile,
+            set_name,
+            set_network,
+            set_language,
+            set_receipts,
+            contacts,
+            remove_contact,
+            open_window,
+            invite,
+            join,
+            pending,
+            decide_join,
+            my_panel,
+            post_entry,
+            edit_entry,
+            delete_entry,
+            add_category,
+            rename_category,
+            move_category,
+            remove_category,
+            parse_when,
+            their_panel,
+            mark_seen,
+            fetch_media,
+        ])
+        .events(collect_events![events::EngineEvent])
+        .dangerously_cast_bigints_to_number()
+        .disable_serde_phases()
+}
+
+/// Where the generated TypeScript bindings live in the repository.
+pub fn bindings_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts")
+}
+
+/// Writes the TypeScript bindings to `path`.
+pub fn export_bindings(path: &Path) -> Result<(), String> {
+    let ts = specta_typescript::Typescript::default()
+        .header("// Generated from the Rust commands by `make bindings`; do not edit.\n");
+    bindings().export(ts, path).map_err(|e| e.to_string())
+}
+
+/// A `backstory://` link among the program's arguments (how the desktop opens links with us).
+fn link_argument() -> Option<String> {
+    std::env::args()
+        .skip(1)
+        .find(|a| a.starts_with("backstory://"))
+}
+
+/// If an app already runs on this data directory, hands it the link and reports true.
+async fn hand_over(dir: &Path, link: Option<String>) -> Result<bool, ClientError> {
+    match Client::connect(dir).await {
+        Ok(mut client) => {
+            client.call::<()>(&Request::Open { link }).await?;
+            Ok(true)
+        }
+        Err(ClientError::NoEngine(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs the app until its last window closes or it is told to quit.
+pub fn run() -> anyhow::Result<()> {
+    let dir = paths::resolve(None)?;
+    paths::ensure(&dir)?;
+    let link = link_argument();
+    // One app per data directory: a second start brings the first to the front instead.
+    if tauri::async_runtime::block_on(hand_over(&dir, link.clone()))? {
+        return Ok(());
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let engine = tauri::async_runtime::block_on(async {
+        let engine = Engine::open(&dir).await?;
+        engine.set_front_end(true);
+        // The same control socket as `backstory node`, so the CLI can script the running app.
+        let server = backstory_core::control::bind(engine.clone())?;
+        tokio::spawn(server.run(stopped));
+        Ok::<_, backstory_core::EngineError>(engine)
+    })?;
+
+    let builder = bindings();
+    let setup_engine = engine.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState {
+            engine: engine.clone(),
+        })
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            app.asset_protocol_scope()
+                .allow_directory(media::dir(&dir), true)?;
+            let handle = app.handle();
+            windows::open(handle, WindowKind::Main, None, None)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            if let Some(link) = link.as_deref() {
+                windows::open(handle, WindowKind::Pairing, None, Some(link))
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
+            }
+            let lang = tauri::async_runtime::block_on(setup_engine.preferences())
+                .ok()
+                .and_then(|p| p.language);
+            if let Err(e) = tray::build(handle, &strings::language(lang.as_deref())) {
+                tracing::info!("no tray icon: {e}");
+            }
+            events::forward(handle.clone(), setup_engine.subscribe());
+            let h = handle.clone();
+            tauri::async_runtime::spawn(async move { tray::refresh(&h).await });
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(move |_app, event| {
+        if let RunEvent::Exit = event {
+            stop.send_replace(true);
+            tauri::async_runtime::block_on(engine.shutdown());
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! The few strings the shell itself shows (tray menu, notifications), in every app language.
+
+/// A string of the shell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    /// Tray menu: show the main window.
+    Open,
+    /// Tray menu: quit.
+    Quit,
+    /// Tray tooltip with a count.
+    Unseen,
+    /// Notification title: a contact's panel changed.
+    Updated,
+    /// Notification body.
+    UpdatedBody,
+}
+
+/// The text in a language (`en` or `zh-CN`; anything else is English). `{name}` and `{n}` are
+/// filled in by the caller.
+pub fn text(language: &str, t: Text) -> &'static str {
+    let zh = language.starts_with("zh");
+    match (t, zh) {
+        (Text::Open, false) => "Open Backstory",
+        (Text::Open, true) => "打开 Backstory",
+        (Text::Quit, false) => "Quit",
+        (Text::Quit, true) => "退出",
+        (Text::Unseen, false) => "Backstory — {n} unseen",
+        (Text::Unseen, true) => "Backstory — {n} 条未读",
+        (Text::Updated, false) => "{name} updated their panel",
+        (Text::Updated, true) => "{name} 更新了背景",
+        (Text::UpdatedBody, false) => "{n} new or changed entries",
+        (Text::UpdatedBody, true) => "{n} 条新的或修改过的内容",
+    }
+}
+
+/// The language the shell speaks: the setting, else the system's `LANG`.
+pub fn language(setting: Option<&str>) -> String {
+    setting
+        .map(str::to_string)
+        .or_else(|| std::env::var("LANG").ok())
+        .unwrap_or_else(|| "en".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_text() {
+        for t in [
+            Text::Open,
+            Text::Quit,
+            Text::Unseen,
+            Text::Updated,
+            Text::UpdatedBody,
+        ] {
+            assert_ne!(text("en", t), text("zh-CN", t), "{t:?}");
+        }
+        assert_eq!(text("zh_CN.UTF-8", Text::Quit), "退出");
+        assert_eq!(text("de_DE.UTF-8", Text::Quit), "Quit");
+    }
+}

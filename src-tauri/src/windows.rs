@@ -1,0 +1,143 @@
+//! The app's windows. Each has a fixed label so its capability grants it only its own commands:
+//! `main`, `pairing`, `settings`, `editor-<contact>`, `viewer-<contact>`.
+
+use backstory_core::{ApiError, Contact, EngineError, ErrorCode};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+
+/// Which window to open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// Contacts and their panel icons.
+    Main,
+    /// Invite and join.
+    Pairing,
+    /// Name, network, language, receipts.
+    Settings,
+    /// My panel for one contact.
+    Editor,
+    /// Their panel for me.
+    Viewer,
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Label, route and title for a window.
+fn place(
+    kind: WindowKind,
+    contact: Option<&Contact>,
+    ticket: Option<&str>,
+) -> Result<(String, String, String, (f64, f64)), ApiError> {
+    let need = || {
+        ApiError::from(EngineError::InvalidInput(
+            "this window needs a contact".into(),
+        ))
+    };
+    Ok(match kind {
+        WindowKind::Main => (
+            "main".into(),
+            "#/main".into(),
+            "Backstory".into(),
+            (420.0, 640.0),
+        ),
+        WindowKind::Pairing => {
+            let route = match ticket {
+                Some(t) => format!("#/pairing?ticket={}", encode(t)),
+                None => "#/pairing".into(),
+            };
+            ("pairing".into(), route, "Backstory".into(), (720.0, 620.0))
+        }
+        WindowKind::Settings => (
+            "settings".into(),
+            "#/settings".into(),
+            "Backstory".into(),
+            (520.0, 560.0),
+        ),
+        WindowKind::Editor => {
+            let c = contact.ok_or_else(need)?;
+            (
+                format!("editor-{}", c.id),
+                format!("#/editor/{}", encode(c.id.as_str())),
+                format!("Backstory — {}", c.name),
+                (760.0, 720.0),
+            )
+        }
+        WindowKind::Viewer => {
+            let c = contact.ok_or_else(need)?;
+            (
+                format!("viewer-{}", c.id),
+                format!("#/viewer/{}", encode(c.id.as_str())),
+                format!("Backstory — {}", c.name),
+                (680.0, 720.0),
+            )
+        }
+    })
+}
+
+/// Opens a window, or brings it to the front if it is open (a ticket replaces the pairing
+/// window's route so a link always lands).
+pub fn open(
+    app: &AppHandle,
+    kind: WindowKind,
+    contact: Option<&Contact>,
+    ticket: Option<&str>,
+) -> Result<(), ApiError> {
+    let (label, route, title, (w, h)) = place(kind, contact, ticket)?;
+    let fail = |e: tauri::Error| ApiError {
+        code: ErrorCode::Internal,
+        message: format!("cannot open the window: {e}"),
+    };
+    if let Some(window) = app.get_webview_window(&label) {
+        if ticket.is_some() {
+            let mut url = window.url().map_err(fail)?;
+            url.set_fragment(Some(route.trim_start_matches('#')));
+            window.navigate(url).map_err(fail)?;
+        }
+        let _ = window.unminimize();
+        window.show().map_err(fail)?;
+        return window.set_focus().map_err(fail);
+    }
+    WebviewWindowBuilder::new(
+        app,
+        &label,
+        WebviewUrl::App(format!("index.html{route}").into()),
+    )
+    .title(title)
+    .inner_size(w, h)
+    .min_inner_size(360.0, 420.0)
+    .build()
+    .map_err(fail)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_are_encoded_into_the_route() {
+        let (label, route, ..) =
+            place(WindowKind::Pairing, None, Some("backstory://pair/ab c#d")).expect("place");
+        assert_eq!(label, "pairing");
+        assert_eq!(
+            route,
+            "#/pairing?ticket=backstory%3A%2F%2Fpair%2Fab%20c%23d"
+        );
+    }
+
+    #[test]
+    fn contact_windows_need_a_contact() {
+        assert!(place(WindowKind::Editor, None, None).is_err());
+        assert!(place(WindowKind::Viewer, None, None).is_err());
+    }
+}

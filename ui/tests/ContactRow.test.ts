@@ -1,0 +1,66 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import ContactRow from '../src/windows/ContactRow.svelte';
+import { card } from './fixtures';
+
+vi.mock('../src/lib/api', () => ({}));
+
+function props(contact = card()) {
+  return { contact, now: Date.now(), onopeneditor: vi.fn(), onopenviewer: vi.fn(), onremove: vi.fn() };
+}
+
+describe('a contact row', () => {
+  it('shows the empty trigger image while nothing is visible, the content image once something is', async () => {
+    const { rerender } = render(ContactRow, props());
+    const icon = screen.getByTestId('trigger-icon') as HTMLImageElement;
+    expect(icon.dataset.state).toBe('empty');
+    const emptySrc = icon.getAttribute('src');
+    expect(emptySrc).toMatch(/panel-empty/);
+
+    await rerender(props(card({ mine: { entries: 2, visible: 2, unseen_by_them: 2 } })));
+    const after = screen.getByTestId('trigger-icon') as HTMLImageElement;
+    expect(after.dataset.state).toBe('content');
+    expect(after.getAttribute('src')).toMatch(/panel-content/);
+    expect(after.getAttribute('src')).not.toBe(emptySrc);
+    expect(after.closest('button')?.dataset.testid).toBe('open-editor');
+  });
+
+  it('counts my updates they have not seen, and hides the badge at zero or unknown', async () => {
+    const { rerender } = render(ContactRow, props(card({ mine: { entries: 3, visible: 3, unseen_by_them: 3 } })));
+    expect(screen.getByTestId('trigger-count').textContent?.trim()).toBe('3');
+
+    await rerender(props(card({ mine: { entries: 3, visible: 3, unseen_by_them: 0 } })));
+    expect(screen.queryByTestId('trigger-count')).toBeNull();
+
+    await rerender(props(card({ mine: { entries: 3, visible: 3, unseen_by_them: null } })));
+    expect(screen.queryByTestId('trigger-count')).toBeNull();
+  });
+
+  it('shows their panel as none, updated (with when) or seen', async () => {
+    const { rerender } = render(ContactRow, props());
+    expect(screen.getByTestId('their-icon').dataset.state).toBe('none');
+
+    const updated = Date.now() - 2 * 3_600_000;
+    await rerender(props(card({ theirs: { shared: true, unseen: 2, updated } })));
+    expect(screen.getByTestId('their-icon').dataset.state).toBe('updated');
+    expect(screen.getByTestId('their-caption').textContent).toMatch(/Updated 2 hr/);
+    expect(screen.getByTestId('their-icon').closest('button')?.dataset.testid).toBe('open-viewer');
+
+    await rerender(props(card({ theirs: { shared: true, unseen: 0, updated } })));
+    expect(screen.getByTestId('their-icon').dataset.state).toBe('seen');
+  });
+
+  it('shows the name, online state and safety words, and opens the two windows', async () => {
+    const p = props();
+    render(ContactRow, p);
+    const row = screen.getByTestId('contact-row');
+    expect(row.dataset.contactId).toBe('c1');
+    expect(row.textContent).toContain('Bob');
+    expect(row.textContent).toContain('amber lantern river');
+    expect(screen.getByTestId('online-dot').dataset.state).toBe('online');
+    screen.getByTestId('open-editor').click();
+    screen.getByTestId('open-viewer').click();
+    expect(p.onopeneditor).toHaveBeenCalledWith('c1');
+    expect(p.onopenviewer).toHaveBeenCalledWith('c1');
+  });
+});

@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import Main from '../src/windows/Main.svelte';
+import * as api from '../src/lib/api';
+import { card } from './fixtures';
+
+vi.mock('../src/lib/api', () => ({
+  profile: vi.fn(),
+  contacts: vi.fn(),
+  pending: vi.fn(),
+  decideJoin: vi.fn(),
+  openWindow: vi.fn(),
+  removeContact: vi.fn(),
+}));
+
+let emit: ((e: unknown) => void) | null = null;
+vi.mock('../src/lib/events', () => ({
+  onEngineEvent: (cb: (e: unknown) => void) => {
+    const before = emit;
+    emit = (e) => {
+      before?.(e);
+      cb(e);
+    };
+    return () => {};
+  },
+}));
+
+const profile = {
+  id: 'k51qzi5uqu5dgutdk6i1ynyzgkqngpha5xpgs6fcc4lqvyp1csxnvjq',
+  name: 'Alice',
+  data_dir: '/home/a/.local/share/backstory',
+  network: 'default',
+  network_in_force: 'default',
+  language: null,
+  receipts: true,
+};
+
+describe('the main window', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    emit = null;
+    vi.mocked(api.profile).mockResolvedValue(profile as api.Profile);
+    vi.mocked(api.pending).mockResolvedValue([]);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('says what to do when there are no contacts', async () => {
+    vi.mocked(api.contacts).mockResolvedValue([]);
+    render(Main);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.getByTestId('my-name').textContent).toBe('Alice');
+    expect(screen.getByTestId('contacts-empty').textContent).toContain('pair with someone by ticket');
+    screen.getByTestId('add-contact').click();
+    expect(api.openWindow).toHaveBeenCalledWith('pairing', null, null);
+  });
+
+  it('refreshes the contacts once after a burst of events, ignoring download progress', async () => {
+    vi.mocked(api.contacts).mockResolvedValue([card()]);
+    render(Main);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(1);
+    expect(api.contacts).toHaveBeenCalledTimes(1);
+
+    emit?.({ event: 'media_progress', contact: 'c1', entry: 'e', bytes: 1, total: 2 });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(api.contacts).toHaveBeenCalledTimes(1);
+
+    vi.mocked(api.contacts).mockResolvedValue([card({ mine: { entries: 1, visible: 1, unseen_by_them: 1 } })]);
+    emit?.({ event: 'entry_posted', contact: 'c1', entry: 'e1' });
+    emit?.({ event: 'panel_published', contact: 'c1', visible: 1, next_change: null });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(api.contacts).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('trigger-icon').dataset.state).toBe('content');
+    expect(screen.getByTestId('trigger-count').textContent).toBe('1');
+  });
+});

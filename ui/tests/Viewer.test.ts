@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import Viewer from '../src/windows/Viewer.svelte';
+import * as api from '../src/lib/api';
+import { changed, theirPanel } from './fixtures';
+
+vi.mock('../src/lib/api', () => ({
+  theirPanel: vi.fn(),
+  markSeen: vi.fn(),
+  fetchMedia: vi.fn(),
+  mediaSrc: (p: string) => p,
+}));
+
+let emit: ((e: unknown) => void) | null = null;
+vi.mock('../src/lib/events', () => ({
+  onEngineEvent: (cb: (e: unknown) => void) => {
+    emit = cb;
+    return () => (emit = null);
+  },
+}));
+
+const theirs = vi.mocked(api.theirPanel);
+const markSeen = vi.mocked(api.markSeen);
+
+describe('the viewer window', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    markSeen.mockResolvedValue(null);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    theirs.mockReset();
+    markSeen.mockReset();
+  });
+
+  it('marks what I saw as seen after a few seconds of attention, once, keeping the highlights', async () => {
+    theirs.mockResolvedValue(theirPanel([changed({ state: 'new' })], ['h1', 'h2']));
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.getByTestId('entry').dataset.state).toBe('new');
+
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(markSeen).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(markSeen).toHaveBeenCalledTimes(1);
+    expect(markSeen).toHaveBeenCalledWith('c1', ['h1', 'h2']);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(markSeen).toHaveBeenCalledTimes(1);
+    expect(theirs).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('entry').dataset.state).toBe('new');
+    expect(screen.getByTestId('mark-seen').textContent).toBe('All caught up');
+  });
+
+  it('does not count time while the window is not focused', async () => {
+    theirs.mockResolvedValue(theirPanel([changed()]));
+    render(Viewer, { contact: 'c1' });
+    // The window manager reports focus, and this window lost it.
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    window.dispatchEvent(new Event('blur'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(markSeen).not.toHaveBeenCalled();
+  });
+
+  it('reloads when their panel arrives, and marks the new version too', async () => {
+    theirs.mockResolvedValueOnce(theirPanel([changed()], ['h1']));
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(markSeen).toHaveBeenLastCalledWith('c1', ['h1']);
+
+    theirs.mockResolvedValueOnce(theirPanel([changed({ state: 'edited' })], ['h3']));
+    emit?.({ event: 'panel_received', contact: 'other', unseen: 1 });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(theirs).toHaveBeenCalledTimes(1);
+    emit?.({ event: 'panel_received', contact: 'c1', unseen: 1 });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(theirs).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('entry').dataset.state).toBe('edited');
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(markSeen).toHaveBeenLastCalledWith('c1', ['h3']);
+  });
+
+  it('the button marks at once', async () => {
+    theirs.mockResolvedValue(theirPanel([changed()], ['h9']));
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    screen.getByTestId('mark-seen').click();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(markSeen).toHaveBeenCalledWith('c1', ['h9']);
+  });
+
+  it('says so when they have shared nothing', async () => {
+    const p = theirPanel([]);
+    p.shared = false;
+    theirs.mockResolvedValue(p);
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.getByTestId('viewer-empty').textContent).toContain('Alice hasn’t shared anything');
+    expect(screen.queryByTestId('entry')).toBeNull();
+  });
+});
