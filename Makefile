@@ -47,7 +47,7 @@ bindings:
 
 # The Debian package (target/release/bundle/deb/).
 deb: ui
-	cd ui && npx tauri build --bundles deb
+	ui/node_modules/.bin/tauri build --bundles deb
 
 # The long durability soak: 1000 SIGKILLs (KILLS=n to change).
 soak: setup

@@ -224,7 +224,15 @@ async fn two_apps_pair_write_read_and_see_receipts() {
     let mut alice = launch("alice").await;
     let mut bob = launch("bob").await;
     set_name(&mut alice, "Alice").await;
-    set_name(&mut bob, "Bob").await;
+    // Bob names himself in the first-start prompt of the main window instead.
+    bob.type_into("[data-testid=welcome-name]", "Bob").await;
+    bob.click("[data-testid=welcome-save]").await;
+    bob.until(
+        "Bob's name",
+        "const e = document.querySelector('[data-testid=my-name]'); return e && e.textContent.trim()",
+        |v| v == "Bob",
+    )
+    .await;
     alice.shot("1-main-empty").await;
 
     // Alice makes a ticket in the pairing window; Bob pastes it into his.

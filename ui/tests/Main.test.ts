@@ -11,6 +11,7 @@ vi.mock('../src/lib/api', () => ({
   decideJoin: vi.fn(),
   openWindow: vi.fn(),
   removeContact: vi.fn(),
+  setName: vi.fn(),
 }));
 
 let emit: ((e: unknown) => void) | null = null;
@@ -72,5 +73,24 @@ describe('the main window', () => {
     expect(api.contacts).toHaveBeenCalledTimes(2);
     expect(screen.getByTestId('trigger-icon').dataset.state).toBe('content');
     expect(screen.getByTestId('trigger-count').textContent).toBe('1');
+  });
+
+  it('asks for my name on first start, and stops asking once it is saved', async () => {
+    vi.mocked(api.profile).mockResolvedValue({ ...profile, name: '' } as api.Profile);
+    vi.mocked(api.setName).mockResolvedValue(profile as api.Profile);
+    vi.mocked(api.contacts).mockResolvedValue([]);
+    render(Main);
+    await vi.advanceTimersByTimeAsync(10);
+    const save = screen.getByTestId('welcome-save') as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    const input = screen.getByTestId('welcome-name') as HTMLInputElement;
+    input.value = 'Alice';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    await vi.advanceTimersByTimeAsync(10);
+    save.click();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(api.setName).toHaveBeenCalledWith('Alice');
+    expect(screen.queryByTestId('welcome')).toBeNull();
+    expect(screen.getByTestId('my-name').textContent).toBe('Alice');
   });
 });
