@@ -3,7 +3,8 @@
 
 use backstory_core::{ApiError, Contact, EngineError, ErrorCode};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::webview::NewWindowResponse;
+use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
 
 /// Which window to open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -112,12 +113,50 @@ pub fn open(
         &label,
         WebviewUrl::App(format!("index.html{route}").into()),
     )
+    // The windows never leave the app: a link from a panel opens in the system's browser.
+    .on_navigation(|url| {
+        let inside = is_app_url(url);
+        if !inside {
+            open_external(url);
+        }
+        inside
+    })
+    .on_new_window(|url, _| {
+        open_external(&url);
+        NewWindowResponse::Deny
+    })
     .title(title)
     .inner_size(w, h)
     .min_inner_size(360.0, 420.0)
     .build()
     .map_err(fail)?;
     Ok(())
+}
+
+/// Whether a URL is one of the app's own pages.
+fn is_app_url(url: &Url) -> bool {
+    match url.scheme() {
+        "tauri" => true,
+        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost")),
+        _ => false,
+    }
+}
+
+/// Opens a web link in the system's browser; anything but http(s) is ignored.
+fn open_external(url: &Url) {
+    if !matches!(url.scheme(), "http" | "https") {
+        tracing::info!("not opening a {} link", url.scheme());
+        return;
+    }
+    if let Err(e) = std::process::Command::new("xdg-open")
+        .arg(url.as_str())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        tracing::warn!("cannot open {url}: {e}");
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +172,16 @@ mod tests {
             route,
             "#/pairing?ticket=backstory%3A%2F%2Fpair%2Fab%20c%23d"
         );
+    }
+
+    #[test]
+    fn only_the_apps_own_pages_load_in_its_windows() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        assert!(is_app_url(&url("tauri://localhost/index.html#/main")));
+        assert!(is_app_url(&url("http://tauri.localhost/index.html")));
+        assert!(!is_app_url(&url("https://example.org/")));
+        assert!(!is_app_url(&url("file:///etc/passwd")));
+        assert!(!is_app_url(&url("https://tauri.localhost.evil.example/")));
     }
 
     #[test]

@@ -20,7 +20,7 @@ fn committed_bindings_match_the_commands() {
         committed_path.display()
     );
     for command in ["profile", "contacts", "postEntry", "theirPanel", "markSeen"] {
-        assert!(fresh.contains(&format!("async {command}(")), "{command}");
+        assert!(fresh.contains(&format!("\t{command}: (")), "{command}");
     }
     assert!(fresh.contains("engineEvent"));
 }

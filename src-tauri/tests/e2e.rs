@@ -21,7 +21,7 @@ struct App {
     name: &'static str,
     client: Client,
     driver: Child,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     main: fantoccini::wd::WindowHandle,
 }
 
@@ -94,7 +94,7 @@ async fn launch(name: &'static str) -> App {
         name,
         client,
         driver,
-        _data: data,
+        data,
         main,
     };
     app.find("[data-testid=my-name]").await;
@@ -414,6 +414,18 @@ async fn two_apps_pair_write_read_and_see_receipts() {
     .await;
     bob.shot("8-viewer-edited").await;
 
+    // A link from a panel never replaces the viewer (it goes to the system's browser).
+    let windows = bob.client.windows().await.unwrap().len();
+    bob.click("[data-testid=entry-link]").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let hash = bob
+        .client
+        .execute("return location.hash", vec![])
+        .await
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("#/viewer/"), "{hash}");
+    assert_eq!(bob.client.windows().await.unwrap().len(), windows);
+
     alice.main_window().await;
     alice
         .until(
@@ -423,6 +435,38 @@ async fn two_apps_pair_write_read_and_see_receipts() {
         )
         .await;
     alice.shot("9-main-final").await;
+
+    // A second start on the same data directory, as the desktop does for a backstory:// link,
+    // hands the link to the running app and exits; the pairing window shows the ticket.
+    let data = alice.data.path().to_path_buf();
+    let second = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_backstory-app"))
+            .arg("backstory://pair/backstory1secondstart")
+            .env("BACKSTORY_DATA_DIR", data)
+            .env("BACKSTORY_NETWORK", "local")
+            .output()
+    });
+    let second = tokio::time::timeout(WAIT, second)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    alice.window("#/pairing").await;
+    alice
+        .until(
+            "the link in the pairing window",
+            "return [...document.querySelectorAll('textarea, input')].map(e => e.value).join(' ')",
+            |v| {
+                v.as_str()
+                    .is_some_and(|t| t.contains("backstory1secondstart"))
+            },
+        )
+        .await;
     println!("screenshots in {}", artifacts().display());
 
     alice.client.clone().close().await.unwrap();
