@@ -199,6 +199,60 @@ impl App {
     }
 }
 
+/// Writes a 16×16 PNG (one colour), made by hand so the test needs no image library.
+fn image_png(path: &Path) {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc32(&out[start..]).to_be_bytes());
+    }
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn adler32(bytes: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in bytes {
+            a = (a + u32::from(x)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    let (w, h) = (16u32, 16u32);
+    // Each row: filter byte 0 (none), then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain((0..w).flat_map(|_| [0x5b, 0x7c, 0xfa]))
+        .collect();
+    let raw: Vec<u8> = (0..h).flat_map(|_| row.iter().copied()).collect();
+    // zlib with one stored (uncompressed) block.
+    let mut z = vec![0x78, 0x01, 0x01];
+    z.extend((raw.len() as u16).to_le_bytes());
+    z.extend((!(raw.len() as u16)).to_le_bytes());
+    z.extend(&raw);
+    z.extend(adler32(&raw).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    std::fs::write(path, png).unwrap();
+}
+
 async fn set_name(app: &mut App, name: &str) {
     app.main_window().await;
     app.click("[data-testid=open-settings]").await;
@@ -425,6 +479,32 @@ async fn two_apps_pair_write_read_and_see_receipts() {
         .unwrap();
     assert!(hash.as_str().unwrap().starts_with("#/viewer/"), "{hash}");
     assert_eq!(bob.client.windows().await.unwrap().len(), windows);
+
+    // A picture posted by scripting Alice's running app with the CLI arrives in Bob's viewer:
+    // fetched from Alice's device by itself, verified, and shown in place.
+    let picture = artifacts().join("summit.png");
+    image_png(&picture);
+    let cli = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../debug/backstory");
+    assert!(cli.exists(), "{} is built by `make test`", cli.display());
+    let posted = Command::new(&cli)
+        .arg("--data-dir")
+        .arg(alice.data.path())
+        .args(["post", "--to", "Bob", "--text", "Summit photo", "--file"])
+        .arg(&picture)
+        .output()
+        .unwrap();
+    assert!(
+        posted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&posted.stderr)
+    );
+    bob.until(
+        "the picture shown",
+        "const i = document.querySelector('[data-testid=media-image]'); return !!i && i.complete && i.naturalWidth",
+        |v| v.as_u64() == Some(16),
+    )
+    .await;
+    bob.shot("9-viewer-picture").await;
 
     alice.main_window().await;
     alice
