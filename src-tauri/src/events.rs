@@ -12,7 +12,7 @@ use tauri_specta::Event as _;
 use tokio::sync::broadcast;
 
 use crate::commands::AppState;
-use crate::strings::{Text, language, text};
+use crate::strings::{Text, language_of, text};
 use crate::windows::{self, WindowKind};
 
 /// Something the engine did or noticed, as every window receives it.
@@ -78,13 +78,7 @@ async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
     let Ok(c) = state.engine.contact(contact.as_str()).await else {
         return;
     };
-    let lang = state
-        .engine
-        .preferences()
-        .await
-        .ok()
-        .and_then(|p| p.language);
-    let lang = language(lang.as_deref());
+    let lang = language_of(&state.engine).await;
     let shown = app
         .notification()
         .builder()

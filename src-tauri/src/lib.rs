@@ -124,10 +124,8 @@ pub fn run() -> anyhow::Result<()> {
                 windows::open(handle, WindowKind::Pairing, None, Some(link))
                     .map_err(|e| anyhow::anyhow!(e.message))?;
             }
-            let lang = tauri::async_runtime::block_on(setup_engine.preferences())
-                .ok()
-                .and_then(|p| p.language);
-            if let Err(e) = tray::build(handle, &strings::language(lang.as_deref())) {
+            let lang = tauri::async_runtime::block_on(strings::language_of(&setup_engine));
+            if let Err(e) = tray::build(handle, &lang) {
                 tracing::info!("no tray icon: {e}");
             }
             events::forward(handle.clone(), setup_engine.subscribe());

@@ -33,6 +33,12 @@ pub fn text(language: &str, t: Text) -> &'static str {
     }
 }
 
+/// The language the shell speaks for an engine: its setting, else the system's.
+pub async fn language_of(engine: &backstory_core::Engine) -> String {
+    let setting = engine.preferences().await.ok().and_then(|p| p.language);
+    language(setting.as_deref())
+}
+
 /// The language the shell speaks: the setting, else the system's `LANG`.
 pub fn language(setting: Option<&str>) -> String {
     setting

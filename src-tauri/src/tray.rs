@@ -5,7 +5,7 @@ use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
 
 use crate::commands::AppState;
-use crate::strings::{Text, language, text};
+use crate::strings::{Text, language, language_of, text};
 use crate::windows::{self, WindowKind};
 
 /// The tray icon's id.
@@ -41,12 +41,7 @@ async fn unseen(app: &AppHandle) -> (u32, String) {
     let Some(state) = app.try_state::<AppState>() else {
         return (0, language(None));
     };
-    let lang = state
-        .engine
-        .preferences()
-        .await
-        .ok()
-        .and_then(|p| p.language);
+    let lang = language_of(&state.engine).await;
     let n = match state.engine.contact_cards().await {
         Ok(cards) => cards.iter().map(|c| c.theirs.unseen).sum(),
         Err(e) => {
@@ -54,7 +49,7 @@ async fn unseen(app: &AppHandle) -> (u32, String) {
             0
         }
     };
-    (n, language(lang.as_deref()))
+    (n, lang)
 }
 
 /// Shows the current unseen count on the tray icon.
