@@ -71,3 +71,43 @@ pub fn kind_for(media: MediaRef) -> Kind {
         _ => Kind::File { media },
     }
 }
+
+/// The folder inside the data directory holding media copies for the windows to show; the only
+/// folder the app's windows may read.
+pub fn viewing_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("media")
+}
+
+/// Where a window can show a verified media file: `<data>/media/<hash>.<ext>`, named by its hash
+/// and never by the name a peer gave it, with an extension from a short list of known types so it
+/// plays. Refuses hashes that are not plain alphanumerics; creates the folder.
+pub fn viewing_path(
+    data_dir: &Path,
+    hash: &str,
+    mime: &str,
+) -> Result<std::path::PathBuf, EngineError> {
+    if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(EngineError::InvalidInput(format!(
+            "bad media hash `{hash}`"
+        )));
+    }
+    let ext = match mime {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "audio/mpeg" => "mp3",
+        "audio/ogg" => "ogg",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    let dir = viewing_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|source| EngineError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir.join(format!("{hash}.{ext}")))
+}

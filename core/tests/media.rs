@@ -48,3 +48,16 @@ fn oversized_missing_and_odd_files_are_refused_clearly() {
     let err = check(dir.path(), 10).unwrap_err();
     assert!(err.to_string().contains("not a regular file"));
 }
+
+#[test]
+fn media_for_windows_are_named_by_hash_not_by_the_peers_name() {
+    use backstory_core::media::viewing_path;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = viewing_path(tmp.path(), "ab12", "image/png").unwrap();
+    assert_eq!(p, tmp.path().join("media").join("ab12.png"));
+    let p = viewing_path(tmp.path(), "ab12", "text/html").unwrap();
+    assert_eq!(p.extension().and_then(|e| e.to_str()), Some("bin"));
+    for bad in ["", "../x", "a/b", "a.b"] {
+        assert!(viewing_path(tmp.path(), bad, "image/png").is_err(), "{bad}");
+    }
+}

@@ -369,23 +369,11 @@ pub async fn fetch_media(
     contact: String,
     entry: String,
 ) -> Answer<String> {
-    let engine = &state.engine;
-    let panel = answer(engine.their_panel(&contact).await)?;
-    let media = panel
-        .changes
-        .entries
-        .iter()
-        .find(|e| e.entry.id.as_str() == entry)
-        .and_then(|e| e.entry.kind.media().cloned())
-        .ok_or_else(|| ApiError::from(EngineError::UnknownEntry(EntryId::new(entry.clone()))))?;
-    let path = crate::media::local_path(engine.data_dir(), &media)
-        .map_err(|e| ApiError::from(EngineError::InvalidInput(e)))?;
-    if !path.exists() {
-        answer(
-            engine
-                .fetch_media(&contact, &EntryId::new(entry), Some(&path))
-                .await,
-        )?;
-    }
-    Ok(path.display().to_string())
+    answer(
+        state
+            .engine
+            .media_for_viewing(&contact, &EntryId::new(entry))
+            .await,
+    )
+    .map(|p| p.display().to_string())
 }

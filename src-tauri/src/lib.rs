@@ -4,7 +4,6 @@
 
 pub mod commands;
 pub mod events;
-pub mod media;
 pub mod strings;
 pub mod tray;
 pub mod windows;
@@ -116,7 +115,7 @@ pub fn run() -> anyhow::Result<()> {
         .setup(move |app| {
             builder.mount_events(app);
             app.asset_protocol_scope()
-                .allow_directory(media::dir(&dir), true)?;
+                .allow_directory(backstory_core::media::viewing_dir(&dir), true)?;
             let handle = app.handle();
             windows::open(handle, WindowKind::Main, None, None)
                 .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -184,6 +184,8 @@ pub struct Fetched {
     pub hash: String,
     /// Its size.
     pub size: u64,
+    /// Its media type.
+    pub mime: String,
     /// Where it was saved, if asked.
     pub path: Option<std::path::PathBuf>,
 }
@@ -277,21 +279,52 @@ impl Engine {
             });
         }
         if let Some(out) = out {
-            self.inner
-                .blobs
-                .export(hash, out)
-                .await
-                .map_err(|e| EngineError::Io {
-                    path: out.to_path_buf(),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+            self.export_blob(hash, out).await?;
         }
         Ok(Fetched {
             entry: entry.clone(),
             hash: hash.to_hex(),
             size: media.size,
+            mime: media.mime,
             path: out.map(Path::to_path_buf),
         })
+    }
+
+    /// Fetches an entry's media if it is not here yet and returns the local copy a window may
+    /// show: `<data>/media/<hash>.<ext>` (see [`crate::media::viewing_path`]).
+    pub async fn media_for_viewing(
+        &self,
+        contact: &str,
+        entry: &backstory_crdt::EntryId,
+    ) -> Result<std::path::PathBuf, EngineError> {
+        let fetched = self.fetch_media(contact, entry, None).await?;
+        let path = crate::media::viewing_path(&self.inner.dir, &fetched.hash, &fetched.mime)?;
+        if !path.exists() {
+            let hash: iroh_blobs::Hash = fetched
+                .hash
+                .parse()
+                .map_err(|_| EngineError::InvalidInput(format!("bad hash in entry {entry}")))?;
+            // Written aside and renamed, so a cut-short copy is never taken for a whole one.
+            let part = path.with_extension("part");
+            self.export_blob(hash, &part).await?;
+            std::fs::rename(&part, &path).map_err(|source| EngineError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(path)
+    }
+
+    async fn export_blob(&self, hash: iroh_blobs::Hash, out: &Path) -> Result<(), EngineError> {
+        self.inner
+            .blobs
+            .export(hash, out)
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::Io {
+                path: out.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            })
     }
 
     /// Follows a contact's panel for me: waits until it arrives, then reports each change.
