@@ -62,6 +62,18 @@ impl StorageKey {
         ])
     }
 
+    /// Where the per-peer sync states of a document live (Backstory patch).
+    pub fn sync_state_prefix(doc_id: &DocumentId) -> StorageKey {
+        StorageKey(vec![doc_id.to_string(), "sync-state".to_string()])
+    }
+
+    /// The sync state of `doc_id` with one peer, if the peer id can be a key part.
+    pub fn sync_state_path(doc_id: &DocumentId, peer: &crate::PeerId) -> Option<StorageKey> {
+        Self::sync_state_prefix(doc_id)
+            .with_component(peer.as_str().to_string())
+            .ok()
+    }
+
     /// Creates a storage key from a slice of string parts.
     ///
     /// # Arguments

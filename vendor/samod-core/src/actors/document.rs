@@ -40,6 +40,7 @@ pub use on_disk_state::CompactionHash;
 mod peer_doc_connection;
 mod phase;
 mod spawn_args;
+mod sync_memory;
 mod with_doc_result;
 pub use with_doc_result::WithDocResult;
 

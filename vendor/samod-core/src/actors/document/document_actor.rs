@@ -15,6 +15,7 @@ use crate::actors::document::peer_doc_connection::{PeerDocConnection, SharePolic
 use crate::actors::document::phase::loading::Loading;
 use crate::actors::document::phase::ready::Ready;
 use crate::actors::document::phase::request::{Request, RequestOutcome};
+use crate::actors::document::sync_memory::SyncMemory;
 use crate::actors::document::{ActorInput, DocActorResult, WithDocResult};
 use crate::actors::messages::{Broadcast, DocMessage, DocToHubMsgPayload, SyncMessage};
 use crate::actors::{DocToHubMsg, HubToDocMsg, RunState};
@@ -48,6 +49,8 @@ pub struct DocumentActor {
     /// Sync states for each connected peer
     peer_connections: HashMap<ConnectionId, PeerDocConnection>,
     on_disk_state: OnDiskState,
+    /// Shared heads per peer, kept across connections and restarts
+    sync_memory: SyncMemory,
     /// Ongoing policy check tasks
     check_policy_tasks: HashMap<IoTaskId, ConnectionId>,
     phase: Phase,
@@ -96,6 +99,7 @@ impl DocumentActor {
             load_state,
             check_policy_tasks: HashMap::new(),
             on_disk_state: OnDiskState::new(),
+            sync_memory: SyncMemory::new(),
             peer_connections: HashMap::new(),
             run_state: RunState::Running,
             phase,
@@ -384,6 +388,9 @@ impl DocumentActor {
                         } else if self.on_disk_state.has_task(io_result.task_id) {
                             self.on_disk_state
                                 .task_complete(io_result.task_id, storage_result);
+                        } else if self.sync_memory.has_task(io_result.task_id) {
+                            self.sync_memory
+                                .task_complete(io_result.task_id, storage_result);
                         } else {
                             panic!("unexpected storage result");
                         }
@@ -400,8 +407,10 @@ impl DocumentActor {
                 if let Some(LoadComplete {
                     snapshots,
                     incrementals,
+                    sync_states,
                 }) = self.load_state.take_complete()
                 {
+                    self.sync_memory.load(&self.document_id, sync_states);
                     self.handle_load(now, out, &snapshots, &incrementals);
                     self.on_disk_state
                         .add_keys(snapshots.into_keys().chain(incrementals.into_keys()));
@@ -417,7 +426,7 @@ impl DocumentActor {
             return;
         }
         if self.run_state == RunState::Stopping {
-            if self.on_disk_state.is_flushed() {
+            if self.on_disk_state.is_flushed() && self.sync_memory.is_flushed() {
                 self.run_state = RunState::Stopped;
                 out.send_terminated();
                 out.stopped = true;
@@ -431,6 +440,7 @@ impl DocumentActor {
         }
         self.enqueue_share_policy_checks(out);
         self.generate_sync_messages(now, out);
+        self.remember_shared_heads(out);
         self.on_disk_state
             .save_new_changes(out, &self.document_id, &self.doc);
         out.io_tasks.extend(
@@ -477,12 +487,45 @@ impl DocumentActor {
             return;
         };
         let previous = peer_conn.set_share_config(config);
+        if !matches!(self.phase, Phase::Loading(_)) {
+            Self::resume(&self.sync_memory, &self.doc, peer_conn);
+        }
         let pending = std::mem::take(&mut peer_conn.pending_sync_messages);
         if let Phase::Requesting(request) = &mut self.phase {
             request.share_policy_changed(conn_id, previous, config);
         }
         for (msg, received_at) in pending {
             self.handle_sync_message(now, out, conn_id, msg, received_at);
+        }
+    }
+
+    /// Seed a connection that has not synced yet with the heads shared with
+    /// its peer before, once stored states are read and access is decided.
+    fn resume(memory: &SyncMemory, doc: &Automerge, peer_conn: &mut PeerDocConnection) {
+        if !memory.is_loaded() || !peer_conn.is_fresh() || !peer_conn.can_read() {
+            return;
+        }
+        if let Some(heads) = memory.seed(&peer_conn.peer_id, doc) {
+            tracing::debug!(peer_id=?peer_conn.peer_id, ?heads, "resuming sync from shared heads");
+            peer_conn.resume_from(heads);
+        }
+    }
+
+    /// Keep the heads each peer is known to share, for the next connection.
+    fn remember_shared_heads(&mut self, out: &mut DocActorResult) {
+        if !matches!(self.phase, Phase::Ready(_)) {
+            return;
+        }
+        for peer_conn in self.peer_connections.values() {
+            if peer_conn.is_fresh() || !peer_conn.can_read() {
+                continue;
+            }
+            self.sync_memory.remember(
+                out,
+                &self.document_id,
+                &peer_conn.peer_id,
+                &peer_conn.sync_state.shared_heads,
+            );
         }
     }
 
@@ -597,6 +640,10 @@ impl DocumentActor {
             if let Err(e) = self.doc.load_incremental(incremental) {
                 tracing::warn!(err=?e, %key, "error loading incremental chunk");
             }
+        }
+
+        for peer_conn in self.peer_connections.values_mut() {
+            Self::resume(&self.sync_memory, &self.doc, peer_conn);
         }
 
         if let Phase::Loading(loading) = &mut self.phase {

@@ -10,17 +10,20 @@ enum LoadState {
     Idle,
     /// Beginning a fresh load
     Initial,
-    /// Both tasks dispatched, waiting for results
+    /// All tasks dispatched, waiting for results
     WaitingForResults {
         snapshot_task_id: IoTaskId,
         incremental_task_id: IoTaskId,
+        sync_state_task_id: IoTaskId,
         snapshots: Option<HashMap<StorageKey, Vec<u8>>>,
         incrementals: Option<HashMap<StorageKey, Vec<u8>>>,
+        sync_states: Option<HashMap<StorageKey, Vec<u8>>>,
     },
-    /// Have both snapshots and incrementals, ready to complete
+    /// Have snapshots, incrementals and sync states, ready to complete
     Complete {
         snapshots: HashMap<StorageKey, Vec<u8>>,
         incrementals: HashMap<StorageKey, Vec<u8>>,
+        sync_states: HashMap<StorageKey, Vec<u8>>,
     },
 }
 
@@ -33,6 +36,8 @@ pub(crate) struct Load {
 pub(crate) struct LoadComplete {
     pub(crate) snapshots: HashMap<StorageKey, Vec<u8>>,
     pub(crate) incrementals: HashMap<StorageKey, Vec<u8>>,
+    /// Sync states kept per peer (Backstory patch).
+    pub(crate) sync_states: HashMap<StorageKey, Vec<u8>>,
 }
 
 impl Load {
@@ -54,13 +59,15 @@ impl Load {
         let LoadState::WaitingForResults {
             snapshot_task_id,
             incremental_task_id,
-            snapshots: _,
-            incrementals: _,
+            sync_state_task_id,
+            ..
         } = &self.state
         else {
             return false;
         };
-        (snapshot_task_id == &task_id) || (incremental_task_id == &task_id)
+        (snapshot_task_id == &task_id)
+            || (incremental_task_id == &task_id)
+            || (sync_state_task_id == &task_id)
     }
 
     /// Progress the load operation, returning any IO tasks that need to be dispatched
@@ -76,17 +83,24 @@ impl Load {
                     prefix: StorageKey::incremental_prefix(&self.doc_id),
                 });
 
+                let sync_state_task = IoTask::new(StorageTask::LoadRange {
+                    prefix: StorageKey::sync_state_prefix(&self.doc_id),
+                });
+
                 let snapshot_task_id = snapshot_task.task_id;
                 let incremental_task_id = incremental_task.task_id;
+                let sync_state_task_id = sync_state_task.task_id;
 
                 self.state = LoadState::WaitingForResults {
                     snapshot_task_id,
                     incremental_task_id,
+                    sync_state_task_id,
                     snapshots: None,
                     incrementals: None,
+                    sync_states: None,
                 };
 
-                vec![snapshot_task, incremental_task]
+                vec![snapshot_task, incremental_task, sync_state_task]
             }
             LoadState::WaitingForResults { .. } | LoadState::Complete { .. } => Vec::new(),
         }
@@ -96,12 +110,13 @@ impl Load {
         if let LoadState::Complete {
             snapshots,
             incrementals,
-            ..
+            sync_states,
         } = &mut self.state
         {
             let result = LoadComplete {
                 snapshots: std::mem::take(snapshots),
                 incrementals: std::mem::take(incrementals),
+                sync_states: std::mem::take(sync_states),
             };
             self.state = LoadState::Idle;
             Some(result)
@@ -116,8 +131,10 @@ impl Load {
             LoadState::WaitingForResults {
                 snapshot_task_id,
                 incremental_task_id,
+                sync_state_task_id,
                 snapshots,
                 incrementals,
+                sync_states,
             } => {
                 match result {
                     StorageResult::LoadRange { values } => {
@@ -125,15 +142,20 @@ impl Load {
                             *snapshots = Some(values);
                         } else if task_id == *incremental_task_id {
                             *incrementals = Some(values);
+                        } else if task_id == *sync_state_task_id {
+                            *sync_states = Some(values);
                         } else {
                             panic!("unknown task ID in load");
                         }
 
-                        // Check if both results are now available
-                        if let (Some(snapshots), Some(incrementals)) = (snapshots, incrementals) {
+                        // Check if all results are now available
+                        if let (Some(snapshots), Some(incrementals), Some(sync_states)) =
+                            (snapshots, incrementals, sync_states)
+                        {
                             self.state = LoadState::Complete {
-                                snapshots: snapshots.clone(),
-                                incrementals: incrementals.clone(),
+                                snapshots: std::mem::take(snapshots),
+                                incrementals: std::mem::take(incrementals),
+                                sync_states: std::mem::take(sync_states),
                             };
                         }
                     }

@@ -58,6 +58,19 @@ impl PeerDocConnection {
         };
     }
 
+    /// Whether no sync message has passed on this connection yet.
+    pub(super) fn is_fresh(&self) -> bool {
+        self.state.last_sent.is_none() && self.state.last_received.is_none()
+    }
+
+    /// Start from heads shared with this peer on an earlier connection
+    /// (Backstory patch), so the first message carries a small Bloom filter.
+    pub(super) fn resume_from(&mut self, shared_heads: Vec<automerge::ChangeHash>) {
+        self.sync_state.shared_heads = shared_heads;
+        self.state.shared_heads = Some(self.sync_state.shared_heads.clone());
+        self.dirty = true;
+    }
+
     pub(super) fn prepare_request(&mut self) {
         // Initial requests already have a fresh state. Automerge has no explicit
         // API to restart synchronization, so for retries we force a read-only to
