@@ -109,6 +109,7 @@ impl Out {
                 (None, _) => "local",
                 (Some(_), backstory_core::net::PeerState::Online) => "online",
                 (Some(_), backstory_core::net::PeerState::Offline) => "offline",
+                (Some(_), backstory_core::net::PeerState::Syncing) => "syncing",
             };
             println!(
                 "{}  {}  [{state}]  ({} entries, {} visible to them)",

@@ -15,6 +15,7 @@ mod pairing;
 mod panel;
 mod scheduler;
 mod settings;
+mod syncing;
 mod viewer;
 
 use std::collections::BTreeMap;

@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod mode;
+mod presence;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -30,6 +31,7 @@ use tokio::sync::broadcast;
 use crate::contact::Contact;
 use crate::event::Event;
 pub use mode::NetworkMode;
+use presence::Presence;
 
 /// The ALPN of document sync.
 pub const SYNC_ALPN: &[u8] = b"backstory/sync/1";
@@ -64,8 +66,10 @@ pub enum NetError {
 pub enum PeerState {
     /// Not connected.
     Offline,
-    /// Connected; documents sync.
+    /// Connected, and every document shared with them is in step.
     Online,
+    /// Connected, and changes are still on their way in one direction or the other.
+    Syncing,
 }
 
 /// The allow-list the handshake hook consults.
@@ -107,8 +111,7 @@ struct NetInner {
     allowed: Allowed,
     repo: Repo,
     dialers: Mutex<HashMap<String, samod::DialerHandle<NetError>>>,
-    states: Arc<Mutex<HashMap<String, PeerState>>>,
-    events: broadcast::Sender<Event>,
+    presence: Presence,
     traffic: Arc<Traffic>,
 }
 
@@ -143,8 +146,7 @@ impl<H: PairingHandler> ProtocolHandler for PairProtocol<H> {
 struct SyncProtocol {
     acceptor: AcceptorHandle,
     traffic: Arc<Traffic>,
-    states: Arc<Mutex<HashMap<String, PeerState>>>,
-    events: broadcast::Sender<Event>,
+    presence: Presence,
 }
 
 impl ProtocolHandler for SyncProtocol {
@@ -154,36 +156,18 @@ impl ProtocolHandler for SyncProtocol {
         let transport = Transport::from_tokio_io(Counted {
             io: tokio::io::join(recv, send),
             traffic: self.traffic.clone(),
-            _conn: conn.clone(),
+            conn: conn.clone(),
         })
         .with_expected_peer_id(PeerId::from(peer.clone()));
         if self.acceptor.accept(transport).is_err() {
             conn.close(VarInt::from_u32(1), b"stopping");
             return Ok(());
         }
-        set_state(&self.states, &self.events, &peer, PeerState::Online);
+        self.presence.connected(&peer, &conn);
         let reason = conn.closed().await;
         tracing::debug!("sync connection from {peer} closed: {reason}");
-        set_state(&self.states, &self.events, &peer, PeerState::Offline);
+        self.presence.disconnected(&peer, &conn);
         Ok(())
-    }
-}
-
-fn set_state(
-    states: &Mutex<HashMap<String, PeerState>>,
-    events: &broadcast::Sender<Event>,
-    peer: &str,
-    state: PeerState,
-) {
-    let old = states
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(peer.to_string(), state);
-    if old != Some(state) {
-        let _no_receivers = events.send(Event::PeerState {
-            peer: peer.to_string(),
-            state,
-        });
     }
 }
 
@@ -193,8 +177,7 @@ struct PeerDialer {
     traffic: Arc<Traffic>,
     endpoint: Endpoint,
     addr: EndpointAddr,
-    states: Arc<Mutex<HashMap<String, PeerState>>>,
-    events: broadcast::Sender<Event>,
+    presence: Presence,
 }
 
 impl Dialer for PeerDialer {
@@ -208,8 +191,7 @@ impl Dialer for PeerDialer {
     fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<NetError>>> {
         let endpoint = self.endpoint.clone();
         let addr = self.addr.clone();
-        let states = self.states.clone();
-        let events = self.events.clone();
+        let presence = self.presence.clone();
         let traffic = self.traffic.clone();
         async move {
             let peer = addr.id.to_string();
@@ -227,16 +209,16 @@ impl Dialer for PeerDialer {
                 .open_bi()
                 .await
                 .map_err(|e| unreachable(e.to_string()))?;
-            set_state(&states, &events, &peer, PeerState::Online);
+            presence.connected(&peer, &conn);
             let watched = conn.clone();
             tokio::spawn(async move {
                 watched.closed().await;
-                set_state(&states, &events, &peer, PeerState::Offline);
+                presence.disconnected(&peer, &watched);
             });
             Ok(Transport::from_tokio_io(Counted {
                 io: tokio::io::join(recv, send),
                 traffic,
-                _conn: conn.clone(),
+                conn: conn.clone(),
             })
             .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
         }
@@ -275,11 +257,18 @@ impl Traffic {
     }
 }
 
-/// A sync stream that counts its bytes and keeps its QUIC connection alive while samod holds it.
+/// A sync stream that counts its bytes and keeps its QUIC connection alive while samod holds it;
+/// the connection closes when samod lets go of the stream.
 struct Counted<T> {
     io: T,
     traffic: Arc<Traffic>,
-    _conn: Connection,
+    conn: Connection,
+}
+
+impl<T> Drop for Counted<T> {
+    fn drop(&mut self) {
+        self.conn.close(VarInt::from_u32(0), b"sync ended");
+    }
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<T> {
@@ -392,7 +381,7 @@ impl Net {
             .repo
             .make_acceptor(url::Url::parse("iroh://accept").map_err(|e| bind(&e))?)
             .map_err(|e| bind(&e))?;
-        let states = Arc::new(Mutex::new(HashMap::new()));
+        let presence = Presence::new(cfg.events);
         let traffic = Arc::new(Traffic::default());
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, PairProtocol(cfg.pairing))
@@ -401,8 +390,7 @@ impl Net {
                 SyncProtocol {
                     acceptor,
                     traffic: traffic.clone(),
-                    states: states.clone(),
-                    events: cfg.events.clone(),
+                    presence: presence.clone(),
                 },
             )
             .accept(iroh_blobs::ALPN, cfg.blobs)
@@ -415,8 +403,7 @@ impl Net {
                 allowed,
                 repo: cfg.repo,
                 dialers: Mutex::default(),
-                states,
-                events: cfg.events,
+                presence,
                 traffic,
             }),
         })
@@ -540,8 +527,7 @@ impl Net {
             traffic: self.inner.traffic.clone(),
             endpoint: self.inner.endpoint.clone(),
             addr,
-            states: self.inner.states.clone(),
-            events: self.inner.events.clone(),
+            presence: self.inner.presence.clone(),
         });
         let backoff = BackoffConfig {
             initial_delay: Duration::from_millis(200),
@@ -580,7 +566,8 @@ impl Net {
         .map_err(|e| unreachable(e.to_string()))
     }
 
-    /// Stops syncing with a peer at once: no more dials, and open connections close.
+    /// Stops syncing with a peer at once: no more dials, and open connections close, whichever
+    /// side opened them.
     pub fn disconnect(&self, peer: &str) {
         if let Some(d) = self
             .inner
@@ -591,23 +578,17 @@ impl Net {
         {
             d.close();
         }
-        set_state(
-            &self.inner.states,
-            &self.inner.events,
-            peer,
-            PeerState::Offline,
-        );
+        self.inner.presence.cut(peer);
     }
 
     /// A peer's state.
     pub fn state(&self, peer: &str) -> PeerState {
-        self.inner
-            .states
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(peer)
-            .copied()
-            .unwrap_or(PeerState::Offline)
+        self.inner.presence.state(peer)
+    }
+
+    /// Marks whether the documents shared with a peer are still being brought in step.
+    pub fn set_syncing(&self, peer: &str, syncing: bool) {
+        self.inner.presence.set_syncing(peer, syncing);
     }
 
     /// Closes every connection and the endpoint.

@@ -124,6 +124,15 @@ impl Node {
         }
     }
 
+    /// Sends `signal` (as `kill` names it: STOP, CONT, …) to the node.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Stops the node with SIGTERM and waits for a clean exit.
     pub fn stop(mut self) {
         if let Some(mut c) = self.child.take() {
@@ -260,6 +269,16 @@ impl Device {
         if let Some(n) = self.node.take() {
             n.kill();
         }
+    }
+
+    /// Freezes the node (SIGSTOP): its connections stay open but it answers nothing.
+    pub fn pause(&self) {
+        self.node.as_ref().expect("running").signal("STOP");
+    }
+
+    /// Lets a frozen node run again (SIGCONT).
+    pub fn resume(&self) {
+        self.node.as_ref().expect("running").signal("CONT");
     }
 
     /// Starts the node again.

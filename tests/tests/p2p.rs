@@ -70,6 +70,81 @@ fn two_devices_pair_by_ticket_and_sync_both_ways_live_and_after_being_apart() {
     assert!(online.is_some());
 }
 
+fn state(d: &Device) -> String {
+    d.contacts()[0]["state"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_contact_shows_syncing_while_changes_are_on_their_way() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let online = eventually(Duration::from_secs(10), || {
+        (state(&ann) == "online" && state(&bob) == "online").then_some(())
+    });
+    assert!(
+        online.is_some(),
+        "never online: {} / {}",
+        state(&ann),
+        state(&bob)
+    );
+
+    // Bob's process freezes with the connection open: Ann's entry is sent but never acknowledged.
+    bob.pause();
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "Sent while frozen."],
+    );
+    let syncing = eventually(Duration::from_secs(4), || {
+        (state(&ann) == "syncing").then_some(())
+    });
+    let seen = state(&ann);
+    bob.resume();
+    assert!(syncing.is_some(), "Ann shows Bob as {seen}, not syncing");
+
+    // Once Bob runs again the entry arrives and both settle back to online.
+    wait_sees(&bob, "ann", &["Sent while frozen."]);
+    let settled = eventually(Duration::from_secs(15), || {
+        (state(&ann) == "online" && state(&bob) == "online").then_some(())
+    });
+    assert!(
+        settled.is_some(),
+        "not settled: {} / {}",
+        state(&ann),
+        state(&bob)
+    );
+}
+
+#[test]
+fn unpairing_closes_the_connection_whichever_side_opened_it() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    // The device with the larger id waits to be dialed: remove the contact there, so the
+    // connection to close is one the remover accepted.
+    let (acceptor, dialer, dialer_name) = if ann.id() > bob.id() {
+        (&ann, &bob, "bob")
+    } else {
+        (&bob, &ann, "ann")
+    };
+    let online = eventually(Duration::from_secs(10), || {
+        (state(dialer) == "online").then_some(())
+    });
+    assert!(online.is_some(), "never online");
+    cli_ok(acceptor.path(), &["contacts", "rm", dialer_name]);
+    let offline = eventually(Duration::from_secs(3), || {
+        (state(dialer) == "offline").then_some(())
+    });
+    assert!(
+        offline.is_some(),
+        "the removed contact still shows {}",
+        state(dialer)
+    );
+    // It redials, and the handshake turns it away: it stays offline.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(state(dialer), "offline");
+}
+
 #[test]
 fn a_dead_peer_shows_offline_within_ten_seconds() {
     let ann = Device::new("Ann");

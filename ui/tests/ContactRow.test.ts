@@ -63,4 +63,20 @@ describe('a contact row', () => {
     expect(p.onopeneditor).toHaveBeenCalledWith('c1');
     expect(p.onopenviewer).toHaveBeenCalledWith('c1');
   });
+
+  it('says whether the contact is online, syncing or offline, in words as well as colour', async () => {
+    const { rerender } = render(ContactRow, props());
+    const dot = screen.getByTestId('online-dot');
+    expect(dot.title).toBe('Online');
+    for (const [state, label] of [
+      ['syncing', 'Syncing'],
+      ['offline', 'Offline'],
+    ] as const) {
+      await rerender(props(card({ state })));
+      expect(dot.dataset.state).toBe(state);
+      expect(dot.title).toBe(label);
+      expect(dot.classList.contains('syncing')).toBe(state === 'syncing');
+      expect(screen.getByTestId('contact-row').textContent).toContain(`${label}:`);
+    }
+  });
 });

@@ -152,6 +152,7 @@ impl Engine {
         let addrs = self.blocking(move |s| s.peer_addrs(&peer)).await?;
         net.connect(contact, &addrs);
         self.follow_inbound(contact);
+        self.watch_sync(contact);
         Ok(())
     }
 

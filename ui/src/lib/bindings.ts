@@ -451,8 +451,10 @@ export type PanelChanges = {
 export type PeerState = 
 /**  Not connected. */
 "offline" | 
-/**  Connected; documents sync. */
-"online";
+/**  Connected, and every document shared with them is in step. */
+"online" | 
+/**  Connected, and changes are still on their way in one direction or the other. */
+"syncing";
 
 /**  A join waiting for my approval. */
 export type PendingJoin = {
