@@ -6,6 +6,7 @@ fn main() {
         "profile",
         "set_name",
         "set_network",
+        "set_lan_discovery",
         "set_language",
         "set_receipts",
         "contacts",

@@ -323,6 +323,8 @@ pub struct NetConfig<H: PairingHandler> {
     pub key: SecretKey,
     /// How to reach peers.
     pub mode: NetworkMode,
+    /// Whether to announce this device and find contacts on the local network (mDNS).
+    pub lan_discovery: bool,
     /// The UDP port to bind (0: any); keeping it stable lets contacts redial after a restart.
     pub port: u16,
     /// The document repository to sync.
@@ -345,17 +347,23 @@ impl Net {
             .build();
         let allowed = Allowed::default();
         let builder = match &cfg.mode {
-            NetworkMode::Default => Endpoint::builder(presets::N0)
-                .address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder()),
+            NetworkMode::Default => Endpoint::builder(presets::N0),
             NetworkMode::Relay(url) => {
                 let url: RelayUrl = url.parse().map_err(|e| bind(&e))?;
+                // No QUIC address discovery probe: a self-hosted relay seldom serves one, and
+                // waiting for it would delay choosing the home relay by 3 s.
+                let relay = iroh::RelayConfig::new(url, None);
                 Endpoint::builder(presets::Minimal)
-                    .relay_mode(RelayMode::Custom(RelayMap::from(url)))
-                    .address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder())
+                    .relay_mode(RelayMode::Custom(RelayMap::from(relay)))
             }
             NetworkMode::Local => {
                 Endpoint::builder(presets::Minimal).relay_mode(RelayMode::Disabled)
             }
+        };
+        let builder = if cfg.lan_discovery && cfg.mode != NetworkMode::Local {
+            builder.address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder())
+        } else {
+            builder
         };
         let ip: std::net::IpAddr = match cfg.mode {
             NetworkMode::Local if std::env::var_os("BACKSTORY_LOOPBACK").is_some() => {
@@ -430,12 +438,19 @@ impl Net {
 
     /// What a ticket carries: the relay URL, and direct addresses only in local mode (tickets get
     /// forwarded and stored, so elsewhere they carry no IP addresses).
+    ///
+    /// With a self-hosted relay that relay is the only home there is, so the ticket names it even
+    /// before the endpoint has reached it (there is no DNS lookup to find it by otherwise). With
+    /// public relays it names the current home relay, if any yet; DNS lookup finds it otherwise.
     pub fn ticket_addresses(&self) -> (Option<String>, Vec<SocketAddr>) {
-        let addr = self.inner.endpoint.addr();
-        let relay = addr.relay_urls().next().map(|u| u.to_string());
-        match self.inner.mode {
+        let home = || {
+            let addr = self.inner.endpoint.addr();
+            addr.relay_urls().next().map(|u| u.to_string())
+        };
+        match &self.inner.mode {
             NetworkMode::Local => (None, self.direct_addresses()),
-            _ => (relay, Vec::new()),
+            NetworkMode::Relay(url) => (Some(url.clone()), Vec::new()),
+            NetworkMode::Default => (home(), Vec::new()),
         }
     }
 
@@ -518,6 +533,13 @@ impl Net {
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
             addr = addr.with_ip_addr(*a);
+        }
+        // A self-hosted relay is shared with the contacts who use it, and there is no DNS lookup
+        // to find where a contact is homed: dial through it.
+        if let NetworkMode::Relay(relay) = &self.inner.mode
+            && let Ok(relay) = relay.parse::<RelayUrl>()
+        {
+            addr = addr.with_relay_url(relay);
         }
         let Ok(url) = url::Url::parse(&format!("iroh://{peer}")) else {
             return;

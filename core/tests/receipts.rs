@@ -125,6 +125,11 @@ async fn preferences_refuse_bad_values_and_keep_good_ones() {
         .unwrap();
     assert_eq!(p.network, "relay=https://relay.example.org/");
 
+    // Discovery on the local network is on until turned off, and stays off.
+    assert!(p.lan_discovery);
+    assert!(!e.set_lan_discovery(false).await.unwrap().lan_discovery);
+    assert!(!e.preferences().await.unwrap().lan_discovery);
+
     // Links are only passed on to a front end, and only backstory:// ones.
     assert!(e.request_open(None).is_err(), "no windows show this engine");
     e.set_front_end(true);

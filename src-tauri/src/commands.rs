@@ -35,6 +35,8 @@ pub struct Profile {
     pub language: Option<String>,
     /// Whether I send read receipts.
     pub receipts: bool,
+    /// Whether this device finds contacts on the local network (takes effect at the next start).
+    pub lan_discovery: bool,
 }
 
 /// One entry of my panel, with its rule.
@@ -91,6 +93,7 @@ async fn profile_of(engine: &Engine) -> Answer<Profile> {
         network_in_force: p.network,
         language: prefs.language,
         receipts: prefs.receipts,
+        lan_discovery: prefs.lan_discovery,
     })
 }
 
@@ -114,6 +117,14 @@ pub async fn set_name(state: State<'_, AppState>, name: String) -> Answer<Profil
 #[specta::specta]
 pub async fn set_network(state: State<'_, AppState>, mode: String) -> Answer<Profile> {
     answer(state.engine.set_network(&mode).await)?;
+    profile_of(&state.engine).await
+}
+
+/// Turns discovery on the local network on or off, for the next start.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_lan_discovery(state: State<'_, AppState>, on: bool) -> Answer<Profile> {
+    answer(state.engine.set_lan_discovery(on).await)?;
     profile_of(&state.engine).await
 }
 

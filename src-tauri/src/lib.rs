@@ -26,6 +26,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             profile,
             set_name,
             set_network,
+            set_lan_discovery,
             set_language,
             set_receipts,
             contacts,

@@ -68,15 +68,19 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts a node and waits until its control socket answers.
+    /// Starts a node in `local` network mode and waits until its control socket answers.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &local())
+    }
+
+    /// Starts a node with the given environment (`BACKSTORY_NETWORK` among it).
+    pub fn start_with(dir: &Path, env: &[(String, String)]) -> Self {
         let child = Command::new(backstory_bin())
             .arg("--data-dir")
             .arg(dir)
             .arg("node")
             .env_remove("BACKSTORY_DATA_DIR")
-            // Tests never need the internet: no relays, no lookups, direct loopback addresses.
-            .env("BACKSTORY_NETWORK", "local")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -234,21 +238,34 @@ pub fn verify(dir: &Path, contact: &str, acked: &[(String, String)]) {
     }
 }
 
+/// The environment of a node in `local` mode. Tests never need the internet: no relays, no
+/// lookups, direct loopback addresses (unless a test runs its own relay).
+pub fn local() -> Vec<(String, String)> {
+    vec![("BACKSTORY_NETWORK".into(), "local".into())]
+}
+
 /// One device: a data directory and, while running, its node.
 pub struct Device {
     dir: tempfile::TempDir,
     node: Option<Node>,
+    env: Vec<(String, String)>,
 }
 
 impl Device {
-    /// Starts a node on a fresh data directory and sets its name.
+    /// Starts a node on a fresh data directory, in `local` mode, and sets its name.
     pub fn new(name: &str) -> Self {
+        Self::new_with(name, &local())
+    }
+
+    /// Starts a node on a fresh data directory with the given environment, and sets its name.
+    pub fn new_with(name: &str, env: &[(String, String)]) -> Self {
         let dir = tempfile::tempdir().expect("as expected");
-        let node = Node::start(dir.path());
+        let node = Node::start_with(dir.path(), env);
         cli_ok(dir.path(), &["name", name]);
         Self {
             dir,
             node: Some(node),
+            env: env.to_vec(),
         }
     }
 
@@ -284,7 +301,7 @@ impl Device {
     /// Starts the node again.
     pub fn start(&mut self) {
         assert!(self.node.is_none());
-        self.node = Some(Node::start(self.dir.path()));
+        self.node = Some(Node::start_with(self.dir.path(), &self.env));
     }
 
     /// Makes a ticket.

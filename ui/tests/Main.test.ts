@@ -34,6 +34,7 @@ const profile = {
   network_in_force: 'default',
   language: null,
   receipts: true,
+  lan_discovery: true,
 };
 
 describe('the main window', () => {

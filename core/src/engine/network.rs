@@ -61,9 +61,12 @@ impl Engine {
             .await?
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
+        let lan = self.blocking(|s| s.setting("lan_discovery")).await?;
+        let lan_discovery = crate::net::mode::lan_discovery(lan.as_deref());
         let config = |port| NetConfig {
             key: self.inner.key.clone(),
             mode: mode.clone(),
+            lan_discovery,
             port,
             repo: self.inner.repo.clone(),
             pairing: Arc::new(PairingBridge(Arc::downgrade(&self.inner))),

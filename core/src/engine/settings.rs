@@ -1,4 +1,5 @@
-//! Preferences: the app's language, whether I send read receipts, and the network mode.
+//! Preferences: the app's language, whether I send read receipts, the network mode and whether to
+//! use the local network to find contacts.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,17 +21,21 @@ pub struct Preferences {
     /// The network mode setting (`default`, `local`, `relay=URL`); it takes effect at the next
     /// start.
     pub network: String,
+    /// Whether this device announces itself and looks for contacts on the local network (mDNS);
+    /// it takes effect at the next start.
+    pub lan_discovery: bool,
 }
 
 impl Engine {
     /// The current preferences.
     pub async fn preferences(&self) -> Result<Preferences, EngineError> {
-        let (language, receipts, network) = self
+        let (language, receipts, network, lan) = self
             .blocking(|s| {
                 Ok::<_, crate::store::StoreError>((
                     s.setting("language")?,
                     s.setting("receipts")?,
                     s.setting("network")?,
+                    s.setting("lan_discovery")?,
                 ))
             })
             .await?;
@@ -40,6 +45,7 @@ impl Engine {
             network: network
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| NetworkMode::Default.to_string()),
+            lan_discovery: lan.as_deref() != Some("off"),
         })
     }
 
@@ -64,6 +70,16 @@ impl Engine {
     pub async fn set_receipts(&self, on: bool) -> Result<Preferences, EngineError> {
         let value = if on { "on" } else { "off" };
         self.blocking(move |s| s.set_setting("receipts", value))
+            .await?;
+        self.preferences().await
+    }
+
+    /// Turns discovery on the local network (mDNS) on or off, from the next start. Off, this
+    /// device neither announces itself nor finds contacts there; relays and known addresses work
+    /// as before.
+    pub async fn set_lan_discovery(&self, on: bool) -> Result<Preferences, EngineError> {
+        let value = if on { "on" } else { "off" };
+        self.blocking(move |s| s.set_setting("lan_discovery", value))
             .await?;
         self.preferences().await
     }

@@ -6,6 +6,19 @@ use std::str::FromStr;
 /// The environment variable that overrides the network mode setting.
 pub const NETWORK_ENV: &str = "BACKSTORY_NETWORK";
 
+/// The environment variable that overrides the LAN discovery setting (`on` or `off`).
+pub const LAN_ENV: &str = "BACKSTORY_LAN_DISCOVERY";
+
+/// Whether to announce this device and look for contacts on the local network (mDNS): the
+/// environment variable, else the stored setting, else on. Local mode never does.
+pub fn lan_discovery(setting: Option<&str>) -> bool {
+    let word = match std::env::var(LAN_ENV) {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => setting.unwrap_or_default().to_string(),
+    };
+    !matches!(word.trim(), "off" | "0" | "false" | "no")
+}
+
 /// How the endpoint reaches peers.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum NetworkMode {
@@ -66,6 +79,16 @@ impl NetworkMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lan_discovery_is_on_unless_turned_off() {
+        if std::env::var_os(LAN_ENV).is_some() {
+            return; // the environment decides; covered by the process tests
+        }
+        assert!(lan_discovery(None));
+        assert!(lan_discovery(Some("on")));
+        assert!(!lan_discovery(Some("off")));
+    }
 
     #[test]
     fn modes_parse_and_print() {

@@ -73,6 +73,7 @@ export const setName = (name: string) => call(commands.setName(name));
 export const setNetwork = (mode: string) => call(commands.setNetwork(mode));
 export const setLanguage = (language: string | null) => call(commands.setLanguage(language));
 export const setReceipts = (on: boolean) => call(commands.setReceipts(on));
+export const setLanDiscovery = (on: boolean) => call(commands.setLanDiscovery(on));
 export const contacts = () => call(commands.contacts());
 export const removeContact = (contact: string) => call(commands.removeContact(contact));
 export const openWindow = (kind: WindowKind, contact: string | null = null, ticket: string | null = null) =>

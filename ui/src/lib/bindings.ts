@@ -13,6 +13,8 @@ export const commands = {
 	setName: (name: string) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_name", { name })),
 	/**  Sets the network mode for the next start. */
 	setNetwork: (mode: string) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_network", { mode })),
+	/**  Turns discovery on the local network on or off, for the next start. */
+	setLanDiscovery: (on: boolean) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_lan_discovery", { on })),
 	/**  Chooses the language, or follows the system with null. */
 	setLanguage: (language: string | null) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_language", { language })),
 	/**  Turns read receipts on or off. */
@@ -486,6 +488,8 @@ export type Profile = {
 	language: string | null,
 	/**  Whether I send read receipts. */
 	receipts: boolean,
+	/**  Whether this device finds contacts on the local network (takes effect at the next start). */
+	lan_discovery: boolean,
 };
 
 /**  Where an entry came from. */

@@ -210,6 +210,8 @@ export const en = {
   'settings.networkHint': '“default”, “local”, or “relay=https://your.relay”.',
   'settings.networkRestart': 'Takes effect on restart.',
   'settings.networkInForce': 'In use now: {mode}',
+  'settings.lan': 'Find contacts on this network',
+  'settings.lanHint': 'Announces this device on the local network (mDNS) so contacts nearby connect directly. Off, nobody nearby learns it is here; relays still work.',
   'settings.language': 'Language',
   'settings.languageSystem': 'Same as the system',
   'settings.privacy': 'Privacy',

@@ -211,6 +211,8 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.networkHint': '“default”、“local”或“relay=https://你的中继地址”。',
   'settings.networkRestart': '重启后生效。',
   'settings.networkInForce': '当前使用：{mode}',
+  'settings.lan': '在本地网络中查找联系人',
+  'settings.lanHint': '在本地网络上（mDNS）公布本设备，让附近的联系人直接连接。关闭后，附近的人不会知道它在这里；中继照常工作。',
   'settings.language': '语言',
   'settings.languageSystem': '跟随系统',
   'settings.privacy': '隐私',
