@@ -259,6 +259,7 @@ async fn set_name(app: &mut App, name: &str) {
     app.window("#/settings").await;
     app.type_into("[data-testid=name-input]", name).await;
     app.click("[data-testid=save-name]").await;
+    app.shot("settings").await;
     app.main_window().await;
     let want = serde_json::Value::from(name);
     app.until(

@@ -44,6 +44,9 @@ impl PairingHandler for PairingBridge {
     }
 }
 
+/// How many times (100 ms apart) to try the port used last time before taking another.
+const PORT_RETRIES: u32 = 20;
+
 impl Engine {
     /// Starts networking in the mode from settings (or `BACKSTORY_NETWORK`), on the port used last
     /// time when it is free.
@@ -76,13 +79,23 @@ impl Engine {
                 Some(self.inner.grants.gatekeeper()),
             ),
         };
-        let net = match Net::start(config(port)).await {
-            Ok(n) => n,
-            Err(e) if port != 0 => {
-                tracing::info!("port {port} is taken ({e}); using another");
-                Net::start(config(0)).await?
+        // Contacts that dial me know this port; a previous run of mine may still be letting go of
+        // it, so it is worth a short wait before taking another one they do not know.
+        let mut attempt = 0;
+        let net = loop {
+            match Net::start(config(port)).await {
+                Ok(n) => break n,
+                Err(e) if port != 0 && attempt < PORT_RETRIES => {
+                    tracing::debug!("port {port} is busy ({e}); trying again");
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) if port != 0 => {
+                    tracing::info!("port {port} is taken ({e}); using another");
+                    break Net::start(config(0)).await?;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         };
         if let Some(p) = net.port() {
             self.blocking(move |s| s.set_setting("port", &p.to_string()))
