@@ -74,20 +74,20 @@ fn state(d: &Device) -> String {
     d.contacts()[0]["state"].as_str().unwrap().to_string()
 }
 
+/// Waits up to `secs` for both devices to show each other online.
+fn both_online(a: &Device, b: &Device, secs: u64) {
+    let online = eventually(Duration::from_secs(secs), || {
+        (state(a) == "online" && state(b) == "online").then_some(())
+    });
+    assert!(online.is_some(), "not online: {} / {}", state(a), state(b));
+}
+
 #[test]
 fn a_contact_shows_syncing_while_changes_are_on_their_way() {
     let ann = Device::new("Ann");
     let bob = Device::new("Bob");
     pair(&ann, &bob);
-    let online = eventually(Duration::from_secs(10), || {
-        (state(&ann) == "online" && state(&bob) == "online").then_some(())
-    });
-    assert!(
-        online.is_some(),
-        "never online: {} / {}",
-        state(&ann),
-        state(&bob)
-    );
+    both_online(&ann, &bob, 10);
 
     // Bob's process freezes with the connection open: Ann's entry is sent but never acknowledged.
     bob.pause();
@@ -104,15 +104,7 @@ fn a_contact_shows_syncing_while_changes_are_on_their_way() {
 
     // Once Bob runs again the entry arrives and both settle back to online.
     wait_sees(&bob, "ann", &["Sent while frozen."]);
-    let settled = eventually(Duration::from_secs(15), || {
-        (state(&ann) == "online" && state(&bob) == "online").then_some(())
-    });
-    assert!(
-        settled.is_some(),
-        "not settled: {} / {}",
-        state(&ann),
-        state(&bob)
-    );
+    both_online(&ann, &bob, 15);
 }
 
 #[test]
