@@ -440,7 +440,10 @@ impl DocumentActor {
         }
         self.enqueue_share_policy_checks(out);
         self.generate_sync_messages(now, out);
-        self.remember_shared_heads(out);
+        if matches!(self.phase, Phase::Ready(_)) {
+            self.sync_memory
+                .remember_all(out, &self.document_id, self.peer_connections.values());
+        }
         self.on_disk_state
             .save_new_changes(out, &self.document_id, &self.doc);
         out.io_tasks.extend(
@@ -488,7 +491,7 @@ impl DocumentActor {
         };
         let previous = peer_conn.set_share_config(config);
         if !matches!(self.phase, Phase::Loading(_)) {
-            Self::resume(&self.sync_memory, &self.doc, peer_conn);
+            self.sync_memory.resume(&self.doc, peer_conn);
         }
         let pending = std::mem::take(&mut peer_conn.pending_sync_messages);
         if let Phase::Requesting(request) = &mut self.phase {
@@ -496,36 +499,6 @@ impl DocumentActor {
         }
         for (msg, received_at) in pending {
             self.handle_sync_message(now, out, conn_id, msg, received_at);
-        }
-    }
-
-    /// Seed a connection that has not synced yet with the heads shared with
-    /// its peer before, once stored states are read and access is decided.
-    fn resume(memory: &SyncMemory, doc: &Automerge, peer_conn: &mut PeerDocConnection) {
-        if !memory.is_loaded() || !peer_conn.is_fresh() || !peer_conn.can_read() {
-            return;
-        }
-        if let Some(heads) = memory.seed(&peer_conn.peer_id, doc) {
-            tracing::debug!(peer_id=?peer_conn.peer_id, ?heads, "resuming sync from shared heads");
-            peer_conn.resume_from(heads);
-        }
-    }
-
-    /// Keep the heads each peer is known to share, for the next connection.
-    fn remember_shared_heads(&mut self, out: &mut DocActorResult) {
-        if !matches!(self.phase, Phase::Ready(_)) {
-            return;
-        }
-        for peer_conn in self.peer_connections.values() {
-            if peer_conn.is_fresh() || !peer_conn.can_read() {
-                continue;
-            }
-            self.sync_memory.remember(
-                out,
-                &self.document_id,
-                &peer_conn.peer_id,
-                &peer_conn.sync_state.shared_heads,
-            );
         }
     }
 
@@ -643,7 +616,7 @@ impl DocumentActor {
         }
 
         for peer_conn in self.peer_connections.values_mut() {
-            Self::resume(&self.sync_memory, &self.doc, peer_conn);
+            self.sync_memory.resume(&self.doc, peer_conn);
         }
 
         if let Phase::Loading(loading) = &mut self.phase {

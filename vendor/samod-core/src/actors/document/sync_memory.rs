@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::{Automerge, ChangeHash, ReadDoc, sync};
 
 use crate::actors::document::DocActorResult;
+use crate::actors::document::peer_doc_connection::PeerDocConnection;
 use crate::io::{IoTaskId, StorageResult};
 use crate::{DocumentId, PeerId, StorageKey};
 
@@ -58,20 +59,42 @@ impl SyncMemory {
         self.loaded = true;
     }
 
-    /// Whether stored states have been read, so seeds are final.
-    pub(super) fn is_loaded(&self) -> bool {
-        self.loaded
+    /// Seed a connection that has not synced yet with the heads shared with
+    /// its peer before, once stored states are read and access is decided.
+    pub(super) fn resume(&self, doc: &Automerge, conn: &mut PeerDocConnection) {
+        if !self.loaded || !conn.is_fresh() || !conn.can_read() {
+            return;
+        }
+        if let Some(heads) = self.seed(&conn.peer_id, doc) {
+            tracing::debug!(peer_id=?conn.peer_id, ?heads, "resuming sync from shared heads");
+            conn.resume_from(heads);
+        }
+    }
+
+    /// Keep the heads each connected peer is known to share, for the next
+    /// connection.
+    pub(super) fn remember_all<'a>(
+        &mut self,
+        out: &mut DocActorResult,
+        doc_id: &DocumentId,
+        conns: impl Iterator<Item = &'a PeerDocConnection>,
+    ) {
+        for conn in conns {
+            if !conn.is_fresh() && conn.can_read() {
+                self.remember(out, doc_id, &conn.peer_id, &conn.sync_state.shared_heads);
+            }
+        }
     }
 
     /// The shared heads to resume from with `peer`, if all are in `doc`.
-    pub(super) fn seed(&self, peer: &PeerId, doc: &Automerge) -> Option<Vec<ChangeHash>> {
+    fn seed(&self, peer: &PeerId, doc: &Automerge) -> Option<Vec<ChangeHash>> {
         let heads = self.shared.get(peer)?;
         (!heads.is_empty() && heads.iter().all(|h| doc.get_change_by_hash(h).is_some()))
             .then(|| heads.clone())
     }
 
     /// Record the heads shared with `peer`, writing them when they moved.
-    pub(super) fn remember(
+    fn remember(
         &mut self,
         out: &mut DocActorResult,
         doc_id: &DocumentId,
