@@ -6,8 +6,7 @@
 use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
-use backstory_core::{Content, Engine, ErrorCode, NewEntry};
-use backstory_crdt::{Source, Visibility};
+use backstory_core::{Engine, ErrorCode, NewEntry};
 
 async fn engine(dir: &std::path::Path, name: &str) -> Engine {
     let e = Engine::open_with(dir, Some(NetworkMode::Local))
@@ -15,16 +14,6 @@ async fn engine(dir: &std::path::Path, name: &str) -> Engine {
         .unwrap();
     e.set_name(name).await.unwrap();
     e
-}
-
-fn text(t: &str) -> NewEntry {
-    NewEntry {
-        category: None,
-        content: Content::Text,
-        text: t.into(),
-        visibility: Visibility::Visible,
-        source: Source::Manual,
-    }
 }
 
 /// Waits until `f` returns true, for up to 20 s.
@@ -56,8 +45,12 @@ async fn receipts_tell_the_author_what_was_seen_unless_turned_off() {
     let card = &ann.contact_cards().await.unwrap()[0];
     assert_eq!((card.mine.visible, card.mine.unseen_by_them), (0, Some(0)));
 
-    ann.post("Bob", text("Climbed Mont Ventoux")).await.unwrap();
-    ann.post("Bob", text("Found a noodle place")).await.unwrap();
+    ann.post("Bob", NewEntry::text("Climbed Mont Ventoux"))
+        .await
+        .unwrap();
+    ann.post("Bob", NewEntry::text("Found a noodle place"))
+        .await
+        .unwrap();
     assert_eq!(unseen_by_bob(&ann).await, Some(2));
     until("Bob to have Ann's two entries", || async {
         bob.their_panel("Ann").await.unwrap().changes.unseen() == 2
@@ -79,7 +72,9 @@ async fn receipts_tell_the_author_what_was_seen_unless_turned_off() {
 
     // Receipts off: Bob still reads, but Ann is told nothing more.
     assert!(!bob.set_receipts(false).await.unwrap().receipts);
-    ann.post("Bob", text("Started a new book")).await.unwrap();
+    ann.post("Bob", NewEntry::text("Started a new book"))
+        .await
+        .unwrap();
     until("Bob to have the third entry", || async {
         bob.their_panel("Ann").await.unwrap().changes.unseen() == 1
     })

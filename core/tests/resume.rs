@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use backstory_core::net::{NetworkMode, PeerState};
 use backstory_core::store::Store;
-use backstory_core::{Content, Engine, EntryEdit, NewEntry};
-use backstory_crdt::{EntryId, Source, Visibility};
+use backstory_core::{Engine, EntryEdit, NewEntry};
+use backstory_crdt::EntryId;
 
 /// Edits in the history: a fresh sync state would send a Bloom filter of about 1.25 bytes per
 /// change each way, so 4 000 changes cost over 10 KB to reconnect without the kept state.
@@ -23,16 +23,6 @@ async fn open(dir: &Path) -> Engine {
     Engine::open_with(dir, Some(NetworkMode::Local))
         .await
         .unwrap()
-}
-
-fn text(t: &str) -> NewEntry {
-    NewEntry {
-        category: None,
-        content: Content::Text,
-        text: t.into(),
-        visibility: Visibility::Visible,
-        source: Source::Manual,
-    }
 }
 
 async fn first_text(bob: &Engine) -> Option<String> {
@@ -113,7 +103,7 @@ async fn reconnecting_resumes_from_the_shared_heads() {
     let invite = ann.invite(Duration::from_secs(600), false).await.unwrap();
     bob.join(&invite.ticket).await.unwrap();
 
-    let entry = ann.post("Bob", text("edit 0")).await.unwrap();
+    let entry = ann.post("Bob", NewEntry::text("edit 0")).await.unwrap();
     until_bob_sees(&bob, "edit 0").await;
     bob.shutdown().await;
     drop(bob);

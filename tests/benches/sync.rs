@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
 use backstory_core::{Content, Engine, EntryEdit, Event, NewEntry};
-use backstory_crdt::{Source, Visibility};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, RelayMode};
 
@@ -27,16 +26,6 @@ async fn open(dir: &Path) -> Engine {
     Engine::open_with(dir, Some(NetworkMode::Local))
         .await
         .unwrap()
-}
-
-fn text(t: &str) -> NewEntry {
-    NewEntry {
-        category: None,
-        content: Content::Text,
-        text: t.into(),
-        visibility: Visibility::Visible,
-        source: Source::Manual,
-    }
 }
 
 /// Waits until the viewer's panel from `contact` satisfies `done`.
@@ -154,7 +143,7 @@ async fn main() {
     bob.join(&invite.ticket).await.unwrap();
 
     // Edit-to-visible latency, one edit at a time.
-    let entry = ann.post("bob", text("0")).await.unwrap();
+    let entry = ann.post("bob", NewEntry::text("0")).await.unwrap();
     until_seen(&bob, "ann", |t| t == ["0"]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
@@ -254,7 +243,7 @@ async fn main() {
             "bob",
             NewEntry {
                 content: Content::File { path: file },
-                ..text("")
+                ..NewEntry::text("")
             },
         )
         .await

@@ -57,6 +57,19 @@ pub struct NewEntry {
     pub source: Source,
 }
 
+impl NewEntry {
+    /// A visible text entry, written by hand, in the panel's first category.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            category: None,
+            content: Content::Text,
+            text: text.into(),
+            visibility: Visibility::Visible,
+            source: Source::Manual,
+        }
+    }
+}
+
 /// Changes to an entry; absent fields stay as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
