@@ -43,7 +43,7 @@ unit:
 
 # Regenerates ui/src/lib/bindings.ts from the Rust commands.
 bindings:
-	BACKSTORY_WRITE_BINDINGS=1 cargo test --locked -p backstory-app --test bindings
+	cargo test --locked -p backstory-app --test bindings -- --ignored write_bindings
 
 # The Debian package (target/release/bundle/deb/).
 deb: ui

@@ -2,11 +2,7 @@
 
 use std::path::PathBuf;
 
-use backstory_core::{Content, EntryEdit, NewEntry};
-use backstory_crdt::{CategoryId, Source, Timestamp, Visibility};
 use clap::{Args, Parser, Subcommand};
-
-use backstory_core::when as time;
 
 /// Backstory: a background panel for each of your contacts.
 #[derive(Parser, Debug)]
@@ -127,6 +123,21 @@ pub enum Cmd {
     },
     /// Print every document this device holds with its whole change history decoded.
     Inspect,
+    /// List the preferences, or get or set one.
+    Settings {
+        #[command(subcommand)]
+        action: Option<SettingsCmd>,
+    },
+    /// List drafts and suggestions, or post or discard one.
+    Drafts {
+        #[command(subcommand)]
+        action: Option<DraftsCmd>,
+    },
+    /// Show the engine's clock, or move a test clock forward.
+    Clock {
+        #[command(subcommand)]
+        action: Option<ClockCmd>,
+    },
     /// Print the engine's events as JSON lines until it stops.
     Events,
 }
@@ -137,6 +148,11 @@ pub enum ContactsCmd {
     Add {
         /// Their name.
         name: String,
+    },
+    /// Show one contact.
+    Show {
+        /// Contact name or id.
+        contact: String,
     },
     /// Unpair: they lose access at once, and my panel for them is deleted.
     Rm {
@@ -191,19 +207,30 @@ pub struct RuleArgs {
     visible_until: Option<String>,
 }
 
+/// A visibility rule as typed: times are read by the engine, on its clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Visible.
+    Visible,
+    /// Hidden.
+    Hidden,
+    /// Hidden until the time given.
+    RevealAfter(String),
+    /// Visible until the time given.
+    VisibleUntil(String),
+}
+
 impl RuleArgs {
-    fn rule(&self, now: Timestamp) -> anyhow::Result<Option<Visibility>> {
-        Ok(if self.visible {
-            Some(Visibility::Visible)
+    pub fn rule(&self) -> Option<Rule> {
+        if self.visible {
+            Some(Rule::Visible)
         } else if self.hidden {
-            Some(Visibility::Hidden)
+            Some(Rule::Hidden)
         } else if let Some(t) = &self.reveal_after {
-            Some(Visibility::RevealAfter(time::parse(t, now)?))
-        } else if let Some(t) = &self.visible_until {
-            Some(Visibility::VisibleUntil(time::parse(t, now)?))
+            Some(Rule::RevealAfter(t.clone()))
         } else {
-            None
-        })
+            self.visible_until.clone().map(Rule::VisibleUntil)
+        }
     }
 }
 
@@ -214,38 +241,21 @@ pub struct PostArgs {
     pub to: String,
     /// Category id (see `backstory categories CONTACT`); the first category by default.
     #[arg(long)]
-    category: Option<String>,
+    pub category: Option<String>,
     /// The text (for a link or a file: its caption).
     #[arg(long, required_unless_present_any = ["link", "file"])]
-    text: Option<String>,
+    pub text: Option<String>,
     /// A web link.
     #[arg(long, conflicts_with = "file")]
-    link: Option<String>,
+    pub link: Option<String>,
     /// A file: pictures, sound and video become entries of those kinds.
     #[arg(long)]
-    file: Option<PathBuf>,
+    pub file: Option<PathBuf>,
     #[command(flatten)]
-    rule: RuleArgs,
-}
-
-impl PostArgs {
-    pub fn into_entry(self, now: Timestamp) -> anyhow::Result<NewEntry> {
-        let visibility = self.rule.rule(now)?.unwrap_or(Visibility::Visible);
-        let content = match (self.link, self.file) {
-            (Some(url), _) => Content::Link { url },
-            (None, Some(path)) => Content::File {
-                path: crate::absolute(path)?,
-            },
-            (None, None) => Content::Text,
-        };
-        Ok(NewEntry {
-            category: self.category.map(CategoryId::new),
-            content,
-            text: self.text.unwrap_or_default(),
-            visibility,
-            source: Source::Manual,
-        })
-    }
+    pub rule: RuleArgs,
+    /// Keep it as a draft instead of posting it (`backstory drafts post ID` posts it later).
+    #[arg(long)]
+    pub draft: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -254,24 +264,60 @@ pub struct EditArgs {
     pub entry: String,
     /// New text (body or caption).
     #[arg(long)]
-    text: Option<String>,
+    pub text: Option<String>,
     /// Move to this category.
     #[arg(long)]
-    category: Option<String>,
+    pub category: Option<String>,
     #[command(flatten)]
-    rule: RuleArgs,
+    pub rule: RuleArgs,
 }
 
-impl EditArgs {
-    pub fn into_edit(self, now: Timestamp) -> anyhow::Result<EntryEdit> {
-        let edit = EntryEdit {
-            visibility: self.rule.rule(now)?,
-            text: self.text,
-            category: self.category.map(CategoryId::new),
-        };
-        if edit == EntryEdit::default() {
-            anyhow::bail!("nothing to change: give --text, --category or a visibility rule");
-        }
-        Ok(edit)
-    }
+#[derive(Subcommand, Debug)]
+pub enum SettingsCmd {
+    /// Print one preference's value.
+    Get {
+        /// The key (`backstory settings` lists them).
+        key: String,
+    },
+    /// Change one preference; a bad value is refused and changes nothing.
+    Set {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DraftsCmd {
+    /// Post a draft or suggestion, to the contact it was made for or to those given.
+    Post {
+        /// The draft id.
+        draft: String,
+        /// Contact names or ids (repeat for several).
+        #[arg(long)]
+        to: Vec<String>,
+        /// Replace its text.
+        #[arg(long)]
+        text: Option<String>,
+        /// File it under this category.
+        #[arg(long)]
+        category: Option<String>,
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    /// Discard a draft.
+    Rm {
+        /// The draft id.
+        draft: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClockCmd {
+    /// Move an engine started on a test clock (BACKSTORY_TEST_CLOCK) forward.
+    Advance {
+        /// By how long (e.g. 3d, 90m).
+        by: String,
+    },
 }

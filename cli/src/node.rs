@@ -2,23 +2,24 @@
 
 use std::path::Path;
 
-use backstory_core::Engine;
+use backstory_core::{Engine, Options};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 pub async fn run(dir: &Path, json: bool) -> anyhow::Result<()> {
-    let engine = Engine::open(dir).await?;
+    // A test clock when BACKSTORY_TEST_CLOCK says so, else the system's.
+    let clock = backstory_core::clock::from_env()?;
+    let engine = Engine::open_with(dir, Options::default().clock(clock)).await?;
     let server = backstory_core::control::bind(engine.clone())?;
     let (stop, stopped) = watch::channel(false);
     let serving = tokio::spawn(server.run(stopped));
-    let profile = engine.profile().await?;
+    let profile = engine.run(backstory_core::op::Profile {}).await?;
     if json {
         println!("{}", serde_json::to_string(&profile)?);
     } else {
         println!(
             "Backstory node {} running on {}",
-            profile.id,
-            profile.data_dir.display()
+            profile.id, profile.data_dir
         );
     }
     let mut term = signal(SignalKind::terminate())?;

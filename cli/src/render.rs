@@ -1,15 +1,31 @@
-//! Printing replies: JSON for scripts, plain text for people.
+//! Printing answers: JSON for scripts, plain text for people. Everything shown was computed by the
+//! engine; text that came from a peer is printed without its control characters, so a contact
+//! cannot move the cursor or recolour the terminal.
 
-use backstory_core::engine::{ContactSummary, ImportSummary, Invite, Paired, PendingJoin};
-use backstory_core::{Contact, Profile, TheirPanel};
-use backstory_crdt::{
-    Category, ChangedEntry, Entry, EntryState, Kind, MasterPanel, PanelView, Timestamp, Visibility,
+use std::io::Write;
+
+use backstory_core::crdt::{
+    Category, ChangedEntry, Entry, EntryState, Kind, PanelView, Timestamp, Visibility,
 };
+use backstory_core::draft::{Draft, DraftSource};
+use backstory_core::pairing::PendingJoin;
+use backstory_core::view::{
+    ContactCard, Fetched, ImportSummary, InspectedDoc, Invite, MyPanel, Paired, Preferences,
+    Preview, Profile, TheirPanel,
+};
+use backstory_core::{Contact, Event, PeerState};
 use chrono::{Local, TimeZone};
 use serde::Serialize;
 
 pub struct Out {
-    pub json: bool,
+    json: bool,
+}
+
+/// Prints one line; a closed pipe surfaces as an error the caller ends quietly on.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
 }
 
 fn when(t: Timestamp) -> String {
@@ -18,6 +34,13 @@ fn when(t: Timestamp) -> String {
         .single()
         .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| t.millis().to_string())
+}
+
+/// Text as it may reach a terminal: no control characters but newlines and tabs.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 fn rule(v: Visibility) -> String {
@@ -30,8 +53,8 @@ fn rule(v: Visibility) -> String {
 }
 
 /// One line describing an entry's content.
-fn describe(e: &Entry) -> String {
-    let extra = match &e.kind {
+fn describe_kind(kind: &Kind, text: &str) -> String {
+    let extra = match kind {
         Kind::Text => String::new(),
         Kind::Link { url, .. } => format!("<{url}>"),
         Kind::Image { media }
@@ -56,17 +79,22 @@ fn describe(e: &Entry) -> String {
             title.as_deref().unwrap_or("video")
         ),
     };
-    match (e.text.is_empty(), extra.is_empty()) {
-        (_, true) => e.text.clone(),
+    let line = match (text.is_empty(), extra.is_empty()) {
+        (_, true) => text.to_string(),
         (true, false) => extra,
-        (false, false) => format!("{extra} — {}", e.text),
-    }
+        (false, false) => format!("{extra} — {text}"),
+    };
+    clean(&line)
+}
+
+fn describe(e: &Entry) -> String {
+    describe_kind(&e.kind, &e.text)
 }
 
 fn by_category<'a, T>(
     categories: &'a [Category],
     items: &'a [T],
-    category_of: impl Fn(&T) -> &backstory_crdt::CategoryId + 'a,
+    category_of: impl Fn(&T) -> &backstory_core::crdt::CategoryId + 'a,
 ) -> impl Iterator<Item = (&'a Category, Vec<&'a T>)> + 'a {
     categories.iter().map(move |c| {
         let in_it = items.iter().filter(|i| *category_of(i) == c.id).collect();
@@ -75,8 +103,13 @@ fn by_category<'a, T>(
 }
 
 impl Out {
-    fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    fn json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(value)?;
+        say!("{text}");
         Ok(())
     }
 
@@ -84,39 +117,46 @@ impl Out {
         if self.json {
             return self.json(p);
         }
-        println!("id:   {}", p.id);
-        println!(
-            "name: {}",
-            if p.name.is_empty() {
-                "(not set)"
-            } else {
-                &p.name
-            }
-        );
-        println!("data: {}", p.data_dir.display());
+        say!("id:   {}", p.id);
+        let name = if p.name.is_empty() {
+            "(not set)"
+        } else {
+            &p.name
+        };
+        say!("name: {name}");
+        say!("data: {}", p.data_dir);
         Ok(())
     }
 
-    pub fn contacts(&self, list: &Vec<ContactSummary>) -> anyhow::Result<()> {
+    pub fn contacts(&self, list: &[ContactCard]) -> anyhow::Result<()> {
         if self.json {
-            return self.json(&list);
+            return self.json(list);
         }
         if list.is_empty() {
-            println!("No contacts yet. Add one with `backstory contacts add NAME`.");
+            say!("No contacts yet. Add one with `backstory contacts add NAME`.");
         }
         for c in list {
-            let state = match (&c.contact.peer, c.state) {
-                (None, _) => "local",
-                (Some(_), backstory_core::net::PeerState::Online) => "online",
-                (Some(_), backstory_core::net::PeerState::Offline) => "offline",
-                (Some(_), backstory_core::net::PeerState::Syncing) => "syncing",
+            let state = match (c.paired, c.state) {
+                (false, _) => "local",
+                (true, PeerState::Online) => "online",
+                (true, PeerState::Offline) => "offline",
+                (true, PeerState::Syncing) => "syncing",
             };
-            println!(
+            say!(
                 "{}  {}  [{state}]  ({} entries, {} visible to them)",
-                c.contact.id, c.contact.name, c.entries, c.visible,
+                c.id,
+                clean(&c.name),
+                c.mine.entries,
+                c.mine.visible,
             );
+            if c.theirs.unseen > 0 {
+                say!(
+                    "    {} update(s) from them you have not seen",
+                    c.theirs.unseen
+                );
+            }
             if !c.words.is_empty() {
-                println!("    safety words: {}", c.words);
+                say!("    safety words: {}", c.words);
             }
         }
         Ok(())
@@ -126,7 +166,7 @@ impl Out {
         if self.json {
             return self.json(c);
         }
-        println!("{}  {}", c.id, c.name);
+        say!("{}  {}", c.id, clean(&c.name));
         Ok(())
     }
 
@@ -134,7 +174,33 @@ impl Out {
         if self.json {
             return self.json(&serde_json::json!({ "id": id }));
         }
-        println!("{id}");
+        say!("{id}");
+        Ok(())
+    }
+
+    pub fn ids(&self, ids: &[backstory_core::crdt::EntryId]) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(&serde_json::json!({ "ids": ids }));
+        }
+        for id in ids {
+            say!("{id}");
+        }
+        Ok(())
+    }
+
+    pub fn value(&self, value: &str) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(&serde_json::json!({ "value": value }));
+        }
+        say!("{value}");
+        Ok(())
+    }
+
+    pub fn time(&self, t: Timestamp) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(&serde_json::json!({ "now": t }));
+        }
+        say!("{} ({} ms)", when(t), t.millis());
         Ok(())
     }
 
@@ -142,30 +208,51 @@ impl Out {
         if self.json {
             return self.json(&serde_json::json!({ "ok": true }));
         }
-        println!("{what}");
+        say!("{what}");
         Ok(())
     }
 
-    pub fn master(&self, (contact, m): &(Contact, MasterPanel)) -> anyhow::Result<()> {
+    pub fn event(&self, e: &Event) -> anyhow::Result<()> {
+        let line = serde_json::to_string(e)?;
+        say!("{line}");
+        Ok(())
+    }
+
+    pub fn settings(&self, p: &Preferences) -> anyhow::Result<()> {
         if self.json {
-            return self.json(&serde_json::json!({ "contact": contact, "panel": m }));
+            return self.json(p);
         }
-        let visible = backstory_crdt::publish(m, backstory_core::now())
-            .entries
-            .len();
-        println!(
-            "My panel for {} — {} entries, {} visible to them now",
-            contact.name,
-            m.entries.len(),
-            visible
+        let on = |b: bool| if b { "on" } else { "off" };
+        say!(
+            "language       {}",
+            p.language.as_deref().unwrap_or("system")
         );
-        for (c, entries) in by_category(&m.categories, &m.entries, |e| &e.entry.category) {
-            println!("\n{} [{}]", c.display_name(), c.id);
+        say!("receipts       {}", on(p.receipts));
+        say!("network        {}", p.network);
+        say!("lan_discovery  {}", on(p.lan_discovery));
+        Ok(())
+    }
+
+    pub fn my_panel(&self, p: &MyPanel) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(p);
+        }
+        say!(
+            "My panel for {} — {} entries, {} visible to them now",
+            clean(&p.contact.name),
+            p.entries.len(),
+            p.visible
+        );
+        if let Some(t) = p.next_change {
+            say!("(what they see changes by itself at {})", when(t));
+        }
+        for (c, entries) in by_category(&p.categories, &p.entries, |e| &e.entry.category) {
+            say!("\n{} [{}]", clean(&c.display_name()), c.id);
             if entries.is_empty() {
-                println!("  (empty)");
+                say!("  (empty)");
             }
             for e in entries {
-                println!(
+                say!(
                     "  {}  {:<13} {}  [{}; edited {}]",
                     e.entry.id,
                     e.entry.kind.name(),
@@ -178,35 +265,40 @@ impl Out {
         Ok(())
     }
 
-    pub fn preview(&self, (contact, view): &(Contact, PanelView)) -> anyhow::Result<()> {
+    pub fn preview(&self, p: &Preview) -> anyhow::Result<()> {
         if self.json {
-            return self.json(&serde_json::json!({ "contact": contact, "panel": view }));
+            return self.json(p);
         }
-        println!("What {} sees of my panel now", contact.name);
+        let view: &PanelView = &p.panel;
+        say!("What {} sees of my panel now", clean(&p.contact.name));
         for (c, entries) in by_category(&view.categories, &view.entries, |e| &e.category) {
             if entries.is_empty() {
                 continue;
             }
-            println!("\n{}", c.display_name());
+            say!("\n{}", clean(&c.display_name()));
             for e in entries {
-                println!("  {}  {}", e.id, describe(e));
+                say!("  {}  {}", e.id, describe(e));
             }
         }
         Ok(())
     }
 
-    pub fn categories(&self, contact: &Contact, m: &MasterPanel) -> anyhow::Result<()> {
+    pub fn categories(&self, p: &MyPanel) -> anyhow::Result<()> {
         if self.json {
-            return self.json(&m.categories);
+            return self.json(&p.categories);
         }
-        println!("Categories of my panel for {}", contact.name);
-        for c in &m.categories {
-            let n = m
+        say!("Categories of my panel for {}", clean(&p.contact.name));
+        for c in &p.categories {
+            let n = p
                 .entries
                 .iter()
                 .filter(|e| e.entry.category == c.id)
                 .count();
-            println!("  {:<14} {}  ({n})", c.id.to_string(), c.display_name());
+            say!(
+                "  {:<14} {}  ({n})",
+                c.id.to_string(),
+                clean(&c.display_name())
+            );
         }
         Ok(())
     }
@@ -227,20 +319,17 @@ impl Out {
             }
             return self.json(p);
         }
-        let name = &p.contact.name;
+        let name = clean(&p.contact.name);
         if !p.shared {
-            println!("{name} has not shared a panel with you yet.");
+            say!("{name} has not shared a panel with you yet.");
             return Ok(());
         }
-        let unseen = p.changes.unseen();
-        println!(
-            "{name}'s panel for you — {}",
-            match unseen {
-                0 => "nothing new since you last looked".to_string(),
-                1 => "1 update since you last looked".to_string(),
-                n => format!("{n} updates since you last looked"),
-            }
-        );
+        let unseen = match p.changes.unseen() {
+            0 => "nothing new since you last looked".to_string(),
+            1 => "1 update since you last looked".to_string(),
+            n => format!("{n} updates since you last looked"),
+        };
+        say!("{name}'s panel for you — {unseen}");
         let shown = |e: &&ChangedEntry| !(since_last && e.state == EntryState::Seen);
         for (c, entries) in by_category(&p.changes.categories, &p.changes.entries, |e| {
             &e.entry.category
@@ -249,21 +338,21 @@ impl Out {
             if entries.is_empty() {
                 continue;
             }
-            println!("\n{}", c.display_name());
+            say!("\n{}", clean(&c.display_name()));
             for e in entries {
                 let mark = match e.state {
                     EntryState::New => "NEW     ",
                     EntryState::Edited => "EDITED  ",
                     EntryState::Seen => "        ",
                 };
-                println!("  {mark}{}  {}", e.entry.id, spans(e));
+                say!("  {mark}{}  {}", e.entry.id, spans(e));
             }
         }
         if !p.changes.removed.is_empty() {
-            println!();
+            say!();
         }
         for r in &p.changes.removed {
-            println!("  REMOVED {}  {}", r.id, describe(r));
+            say!("  REMOVED {}  {}", r.id, describe(r));
         }
         Ok(())
     }
@@ -272,12 +361,12 @@ impl Out {
         if self.json {
             return self.json(i);
         }
-        println!("{}", i.qr);
-        println!("Ticket (one use, valid until {}):", when(i.expires));
-        println!("{}", i.ticket);
-        println!("\nOr open: {}", i.link);
+        say!("{}", i.qr);
+        say!("Ticket (one use, valid until {}):", when(i.expires));
+        say!("{}", i.ticket);
+        say!("\nOr open: {}", i.link);
         if i.approval {
-            println!("\nJoins wait for your approval: `backstory pending`.");
+            say!("\nJoins wait for your approval: `backstory pending`.");
         }
         Ok(())
     }
@@ -286,24 +375,25 @@ impl Out {
         if self.json {
             return self.json(p);
         }
-        println!("Paired with {} ({}).", p.contact.name, p.contact.id);
-        println!("Safety words: {}", p.words);
-        println!("Check that {} sees the same words.", p.contact.name);
+        let name = clean(&p.contact.name);
+        say!("Paired with {name} ({}).", p.contact.id);
+        say!("Safety words: {}", p.words);
+        say!("Check that {name} sees the same words.");
         Ok(())
     }
 
-    pub fn pending(&self, list: &Vec<PendingJoin>) -> anyhow::Result<()> {
+    pub fn pending(&self, list: &[PendingJoin]) -> anyhow::Result<()> {
         if self.json {
             return self.json(list);
         }
         if list.is_empty() {
-            println!("No joins are waiting.");
+            say!("No joins are waiting.");
         }
         for p in list {
-            println!(
+            say!(
                 "{}  {}  safety words: {}  (since {})",
                 p.id,
-                p.name,
+                clean(&p.name),
                 p.words,
                 when(p.since)
             );
@@ -311,33 +401,59 @@ impl Out {
         Ok(())
     }
 
-    pub fn fetched(&self, f: &backstory_core::engine::Fetched) -> anyhow::Result<()> {
+    pub fn drafts(&self, list: &[Draft]) -> anyhow::Result<()> {
         if self.json {
-            return self.json(f);
+            return self.json(list);
         }
-        match &f.path {
-            Some(p) => println!(
-                "saved {} ({} bytes, BLAKE3 {} verified)",
-                p.display(),
-                f.size,
-                f.hash
-            ),
-            None => println!("fetched {} bytes, BLAKE3 {} verified", f.size, f.hash),
+        if list.is_empty() {
+            say!("No drafts.");
+        }
+        for d in list {
+            let from = match &d.source {
+                DraftSource::Manual => "draft".to_string(),
+                DraftSource::Watcher { player, .. } => format!("seen in {}", clean(player)),
+                DraftSource::Screenshot => "screenshot".to_string(),
+            };
+            let to = d
+                .contact
+                .as_ref()
+                .map(|c| format!(" for {c}"))
+                .unwrap_or_default();
+            say!(
+                "{}  {:<13} {}  [{from}{to}; {}]",
+                d.id,
+                d.kind.name(),
+                describe_kind(&d.kind, &d.text),
+                when(d.created)
+            );
         }
         Ok(())
     }
 
-    pub fn inspect(&self, docs: &Vec<backstory_core::engine::InspectedDoc>) -> anyhow::Result<()> {
+    pub fn fetched(&self, f: &Fetched) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(f);
+        }
+        say!(
+            "saved {} ({} bytes, BLAKE3 {} verified)",
+            f.path.display(),
+            f.size,
+            f.hash
+        );
+        Ok(())
+    }
+
+    pub fn inspect(&self, docs: &[InspectedDoc]) -> anyhow::Result<()> {
         if self.json {
             return self.json(docs);
         }
         for d in docs {
-            println!("document {} — {}", d.id, d.role);
-            println!("  heads: {}", d.heads.join(", "));
+            say!("document {} — {}", d.id, clean(&d.role));
+            say!("  heads: {}", d.heads.join(", "));
             for c in &d.changes {
                 let time = c["time"].as_i64().unwrap_or(0);
                 let ops = c["ops"].as_array().map(Vec::len).unwrap_or(0);
-                println!(
+                say!(
                     "  change {} by {} #{} at {} ({ops} ops)",
                     c["hash"].as_str().unwrap_or("?"),
                     c["actor"].as_str().unwrap_or("?"),
@@ -345,10 +461,10 @@ impl Out {
                     when(Timestamp(time.saturating_mul(1000)))
                 );
                 for op in c["ops"].as_array().into_iter().flatten() {
-                    println!("    {op}");
+                    say!("    {}", clean(&op.to_string()));
                 }
             }
-            println!();
+            say!();
         }
         Ok(())
     }
@@ -357,9 +473,10 @@ impl Out {
         if self.json {
             return self.json(s);
         }
-        println!(
+        say!(
             "Imported {}'s panel: {} update(s) you have not seen",
-            s.contact.name, s.unseen
+            clean(&s.contact.name),
+            s.unseen
         );
         Ok(())
     }
@@ -378,7 +495,5 @@ fn spans(e: &ChangedEntry) -> String {
             }
         })
         .collect();
-    let mut entry = e.entry.clone();
-    entry.text = text;
-    describe(&entry)
+    describe_kind(&e.entry.kind, &text)
 }

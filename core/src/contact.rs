@@ -44,3 +44,16 @@ pub struct Contact {
     /// Their endpoint id, once known.
     pub peer: Option<String>,
 }
+
+/// Whether a contact's device is reachable now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum PeerState {
+    /// Not connected.
+    Offline,
+    /// Connected, and every document shared with them is in step.
+    Online,
+    /// Connected, and changes are still on their way in one direction or the other.
+    Syncing,
+}

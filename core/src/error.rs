@@ -1,4 +1,8 @@
-//! The engine's error type and the stable codes front ends switch on.
+//! The engine's error types and the stable codes front ends switch on.
+//!
+//! This module sits under everything that can fail in the engine: it takes the error types of the
+//! leaf modules (store, paths, identity, ticket, pairing protocol, clock) and is imported by the
+//! engine, the network and the API, never the other way round.
 
 use std::path::PathBuf;
 
@@ -18,6 +22,8 @@ pub enum ErrorCode {
     UnknownContact,
     /// No such category.
     UnknownCategory,
+    /// No such draft or suggestion.
+    UnknownDraft,
     /// No such entry.
     UnknownEntry,
     /// The request is malformed or contradicts itself.
@@ -28,8 +34,14 @@ pub enum ErrorCode {
     TooLarge,
     /// An imported file is not a valid panel, or not from that contact.
     BadImport,
-    /// A ticket could not be read: malformed, truncated or damaged.
+    /// A ticket could not be read: it is not a ticket, or has characters a ticket never has.
     BadTicket,
+    /// A ticket was cut short.
+    TicketTruncated,
+    /// A ticket's checksum does not match: a character was changed.
+    TicketDamaged,
+    /// A ticket was made by a newer Backstory.
+    TicketTooNew,
     /// The ticket expired.
     TicketExpired,
     /// The ticket was used already.
@@ -78,6 +90,9 @@ pub enum EngineError {
     /// No entry has this id.
     #[error("unknown entry `{0}`")]
     UnknownEntry(EntryId),
+    /// No draft has this id.
+    #[error("unknown draft `{0}`; `backstory drafts` lists them")]
+    UnknownDraft(String),
     /// The panel refused the operation.
     #[error(transparent)]
     Panel(#[from] PanelError),
@@ -136,10 +151,30 @@ pub enum EngineError {
     Pair(#[from] PairError),
     /// Networking failed.
     #[error(transparent)]
-    Net(#[from] crate::net::NetError),
+    Net(#[from] NetError),
+    /// The clock could not be moved.
+    #[error(transparent)]
+    Clock(#[from] crate::clock::ClockError),
     /// The engine is shutting down.
     #[error("the engine is stopping")]
     Stopped,
+}
+
+/// Why networking failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The endpoint could not be bound.
+    #[error("cannot start networking: {0}")]
+    Bind(String),
+    /// A peer could not be reached.
+    #[error("cannot reach {peer}: {reason}")]
+    Unreachable {
+        /// Who.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why pairing failed. Nothing is recorded on either side when it does.
@@ -186,6 +221,8 @@ impl EngineError {
             Self::UnknownEntry(_) | Self::Panel(PanelError::UnknownEntry(_)) => {
                 ErrorCode::UnknownEntry
             }
+            Self::UnknownDraft(_) => ErrorCode::UnknownDraft,
+            Self::Clock(_) => ErrorCode::InvalidInput,
             Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
             Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::FileNotFound(_) => ErrorCode::FileNotFound,
@@ -213,6 +250,9 @@ impl PairError {
         use crate::ticket::TicketError as T;
         match self {
             Self::Ticket(T::Expired) | Self::Refused(R::Expired) => ErrorCode::TicketExpired,
+            Self::Ticket(T::Truncated) => ErrorCode::TicketTruncated,
+            Self::Ticket(T::Damaged) => ErrorCode::TicketDamaged,
+            Self::Ticket(T::UnsupportedVersion(_)) => ErrorCode::TicketTooNew,
             Self::Ticket(_) | Self::Refused(R::BadRequest) => ErrorCode::BadTicket,
             Self::Refused(R::Used) => ErrorCode::TicketUsed,
             Self::Refused(R::UnknownTicket) => ErrorCode::TicketUnknown,

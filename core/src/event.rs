@@ -1,9 +1,24 @@
-//! The engine's event stream: what happened, in the past tense.
+//! The engine's event stream: what happened, in the past tense, and to which contact and which of
+//! the two documents shared with them — so each window, the tray and `backstory events` refresh
+//! only what changed.
 
 use backstory_crdt::{EntryId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::contact::ContactId;
+use crate::contact::{ContactId, PeerState};
+use crate::draft::DraftId;
+use crate::pairing::PendingJoin;
+
+/// Which of the two documents shared with a contact an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Document {
+    /// My panel for them (my outbox, and my master behind it).
+    Mine,
+    /// Their panel for me (their outbox, with their feedback on mine).
+    Theirs,
+}
 
 /// Something the engine did or noticed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,15 +26,32 @@ use crate::contact::ContactId;
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
+    /// My display name changed.
+    NameChanged {
+        /// The new name.
+        name: String,
+    },
+    /// A setting changed.
+    SettingChanged {
+        /// Its key.
+        key: String,
+    },
     /// A contact was added.
     ContactAdded {
         /// The contact.
         contact: ContactId,
     },
-    /// My display name changed.
-    NameChanged {
-        /// The new name.
-        name: String,
+    /// A contact was removed; they lost access at once.
+    ContactRemoved {
+        /// The contact.
+        contact: ContactId,
+    },
+    /// A contact's device came online, went offline, or started or finished syncing.
+    ContactState {
+        /// The contact.
+        contact: ContactId,
+        /// Its state now.
+        state: PeerState,
     },
     /// An entry was added to my panel for a contact.
     EntryPosted {
@@ -35,8 +67,8 @@ pub enum Event {
         /// The entry.
         entry: EntryId,
     },
-    /// An entry was deleted from my panel.
-    EntryDeleted {
+    /// An entry was removed from my panel.
+    EntryRemoved {
         /// The contact.
         contact: ContactId,
         /// The entry.
@@ -56,27 +88,22 @@ pub enum Event {
         /// When the next rule flips, if any.
         next_change: Option<Timestamp>,
     },
-    /// A contact was removed; they lost access at once.
-    ContactRemoved {
+    /// A contact's document for me changed: their panel, or what they say back about mine.
+    PanelReceived {
         /// The contact.
         contact: ContactId,
+        /// Updates of theirs I have not seen.
+        unseen: usize,
     },
     /// Someone presented one of my tickets that needs my approval.
     JoinRequested {
         /// Who, with the safety words.
-        pending: crate::engine::PendingJoin,
+        pending: PendingJoin,
     },
     /// My join waits for the inviter's approval.
     PairingPending {
         /// The inviter's endpoint id.
         peer: String,
-    },
-    /// A peer's device came online or went offline.
-    PeerState {
-        /// The peer's endpoint id.
-        peer: String,
-        /// Its state now.
-        state: crate::net::PeerState,
     },
     /// Bytes of a media file arrived from a contact.
     MediaProgress {
@@ -89,16 +116,51 @@ pub enum Event {
         /// Bytes in all.
         total: u64,
     },
-    /// A contact's panel for me changed.
-    PanelReceived {
-        /// The contact.
-        contact: ContactId,
-        /// Updates I have not seen.
-        unseen: usize,
+    /// A draft was saved or changed.
+    DraftSaved {
+        /// The draft.
+        draft: DraftId,
     },
-    /// Someone asked the app to come to the front, optionally to open a `backstory://` link.
-    OpenRequested {
-        /// The link, if any.
-        link: Option<String>,
+    /// A draft was posted or discarded.
+    DraftRemoved {
+        /// The draft.
+        draft: DraftId,
     },
+}
+
+impl Event {
+    /// The contact this event is about, if one.
+    pub fn contact(&self) -> Option<&ContactId> {
+        match self {
+            Self::ContactAdded { contact }
+            | Self::ContactRemoved { contact }
+            | Self::ContactState { contact, .. }
+            | Self::EntryPosted { contact, .. }
+            | Self::EntryEdited { contact, .. }
+            | Self::EntryRemoved { contact, .. }
+            | Self::CategoriesChanged { contact }
+            | Self::PanelPublished { contact, .. }
+            | Self::PanelReceived { contact, .. }
+            | Self::MediaProgress { contact, .. } => Some(contact),
+            Self::NameChanged { .. }
+            | Self::SettingChanged { .. }
+            | Self::JoinRequested { .. }
+            | Self::PairingPending { .. }
+            | Self::DraftSaved { .. }
+            | Self::DraftRemoved { .. } => None,
+        }
+    }
+
+    /// Which document shared with the contact changed, if one did.
+    pub fn document(&self) -> Option<Document> {
+        match self {
+            Self::EntryPosted { .. }
+            | Self::EntryEdited { .. }
+            | Self::EntryRemoved { .. }
+            | Self::CategoriesChanged { .. }
+            | Self::PanelPublished { .. } => Some(Document::Mine),
+            Self::PanelReceived { .. } | Self::MediaProgress { .. } => Some(Document::Theirs),
+            _ => None,
+        }
+    }
 }

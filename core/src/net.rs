@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::contact::Contact;
-use crate::event::Event;
+pub use crate::contact::PeerState;
+pub use crate::error::NetError;
 pub use mode::NetworkMode;
 use presence::Presence;
 
@@ -41,36 +42,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(6);
 pub const KEEP_ALIVE: Duration = Duration::from_secs(1);
 /// How long a dial may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Why networking failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum NetError {
-    /// The endpoint could not be bound.
-    #[error("cannot start networking: {0}")]
-    Bind(String),
-    /// A peer could not be reached.
-    #[error("cannot reach {peer}: {reason}")]
-    Unreachable {
-        /// Who.
-        peer: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-/// Whether a contact's device is reachable now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum PeerState {
-    /// Not connected.
-    Offline,
-    /// Connected, and every document shared with them is in step.
-    Online,
-    /// Connected, and changes are still on their way in one direction or the other.
-    Syncing,
-}
 
 /// The allow-list the handshake hook consults.
 #[derive(Debug, Default, Clone)]
@@ -113,6 +84,20 @@ struct NetInner {
     dialers: Mutex<HashMap<String, samod::DialerHandle<NetError>>>,
     presence: Presence,
     traffic: Arc<Traffic>,
+    events: broadcast::Sender<NetEvent>,
+}
+
+/// What the network layer reports, on its own channel ([`Net::events`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetEvent {
+    /// A peer's device came online, went offline, or started or finished syncing.
+    PeerState {
+        /// The peer's endpoint id.
+        peer: String,
+        /// Its state now.
+        state: PeerState,
+    },
 }
 
 /// What the network needs from the engine to answer pairing requests.
@@ -331,8 +316,6 @@ pub struct NetConfig<H: PairingHandler> {
     pub repo: Repo,
     /// Where pairing requests go.
     pub pairing: Arc<H>,
-    /// Where peer state changes go.
-    pub events: broadcast::Sender<Event>,
     /// The media blob protocol, with its gatekeeper.
     pub blobs: iroh_blobs::BlobsProtocol,
 }
@@ -389,7 +372,8 @@ impl Net {
             .repo
             .make_acceptor(url::Url::parse("iroh://accept").map_err(|e| bind(&e))?)
             .map_err(|e| bind(&e))?;
-        let presence = Presence::new(cfg.events);
+        let (events, _) = broadcast::channel(256);
+        let presence = Presence::new(events.clone());
         let traffic = Arc::new(Traffic::default());
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, PairProtocol(cfg.pairing))
@@ -413,8 +397,14 @@ impl Net {
                 dialers: Mutex::default(),
                 presence,
                 traffic,
+                events,
             }),
         })
+    }
+
+    /// What the network reports: peers coming and going.
+    pub fn events(&self) -> broadcast::Receiver<NetEvent> {
+        self.inner.events.subscribe()
     }
 
     /// The port the endpoint is bound to.

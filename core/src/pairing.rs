@@ -9,14 +9,33 @@
 //! The inviter redeems the ticket and records the contact in one transaction before it answers
 //! `Accepted`; the joiner records the contact when it reads it.
 
+use backstory_crdt::Timestamp;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+pub mod session;
 
 /// The ALPN of the pairing protocol.
 pub const ALPN: &[u8] = b"backstory/pair/1";
 
 /// The largest message accepted.
 const MAX_MESSAGE: u32 = 64 * 1024;
+
+/// A join waiting for my approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PendingJoin {
+    /// Id to approve or deny.
+    pub id: u64,
+    /// The name they gave.
+    pub name: String,
+    /// Their endpoint id.
+    pub peer: String,
+    /// The safety words to compare.
+    pub words: String,
+    /// Since when it waits.
+    pub since: Timestamp,
+}
 
 /// The joiner's request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,13 +9,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::contact::{Contact, ContactId};
 
+mod drafts;
+mod inbox;
 mod invites;
 pub use invites::InviteRefusal;
 
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +162,30 @@ impl Store {
             )
             .map_err(sql)?;
         }
+        if version < 3 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE drafts (
+                     id TEXT PRIMARY KEY, created INTEGER NOT NULL, draft TEXT NOT NULL,
+                     suggestion INTEGER NOT NULL DEFAULT 0);
+                 PRAGMA user_version = 3;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
+        if version < 4 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE sightings (key TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (key, day))
+                     WITHOUT ROWID;
+                 CREATE TABLE rejected (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+                 CREATE TABLE allow_rules (
+                     player TEXT PRIMARY KEY, contacts TEXT NOT NULL, since INTEGER NOT NULL);
+                 PRAGMA user_version = 4;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
@@ -292,6 +318,11 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// One contact by id.
+    pub fn contact(&self, id: &ContactId) -> Result<Option<Contact>, StoreError> {
+        Ok(self.contacts()?.into_iter().find(|c| c.id == *id))
+    }
+
     /// Records which document carries the contact's panel for me, and who wrote it.
     pub fn set_inbound(&self, id: &ContactId, doc: &str, peer: &str) -> Result<(), StoreError> {
         self.conn()
@@ -381,7 +412,7 @@ impl Store {
     }
 
     /// Records the heads I have now looked at.
-    pub fn set_seen(&self, id: &ContactId, heads: &[String], at: i64) -> Result<(), StoreError> {
+    pub fn mark_seen(&self, id: &ContactId, heads: &[String], at: i64) -> Result<(), StoreError> {
         let json = serde_json::to_string(heads).map_err(|e| self.decode("seen heads", e))?;
         self.conn()
             .execute(

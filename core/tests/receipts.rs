@@ -6,13 +6,14 @@
 use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
-use backstory_core::{Engine, ErrorCode, NewEntry};
+use backstory_core::view::NewEntry;
+use backstory_core::{Engine, ErrorCode, Options, op};
 
 async fn engine(dir: &std::path::Path, name: &str) -> Engine {
-    let e = Engine::open_with(dir, Some(NetworkMode::Local))
+    let e = Engine::open_with(dir, Options::default().network(NetworkMode::Local))
         .await
         .unwrap();
-    e.set_name(name).await.unwrap();
+    e.run(op::SetName { name: name.into() }).await.unwrap();
     e
 }
 
@@ -25,12 +26,46 @@ where
     let deadline = Instant::now() + Duration::from_secs(20);
     while !f().await {
         assert!(Instant::now() < deadline, "waited in vain for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 async fn unseen_by_bob(ann: &Engine) -> Option<u32> {
-    ann.contact_cards().await.unwrap()[0].mine.unseen_by_them
+    ann.run(op::Contacts {}).await.unwrap()[0]
+        .mine
+        .unseen_by_them
+}
+
+async fn post(e: &Engine, to: &str, text: &str) {
+    e.run(op::PostEntry {
+        contact: to.into(),
+        entry: NewEntry::text(text),
+    })
+    .await
+    .unwrap();
+}
+
+async fn their_unseen(e: &Engine, of: &str) -> usize {
+    e.run(op::TheirPanel { contact: of.into() })
+        .await
+        .unwrap()
+        .changes
+        .unseen()
+}
+
+async fn look(e: &Engine, at: &str) {
+    let heads = e
+        .run(op::TheirPanel { contact: at.into() })
+        .await
+        .unwrap()
+        .changes
+        .heads;
+    e.run(op::MarkSeen {
+        contact: at.into(),
+        heads,
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -38,51 +73,66 @@ async fn receipts_tell_the_author_what_was_seen_unless_turned_off() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = engine(a.path(), "Ann").await;
     let bob = engine(b.path(), "Bob").await;
-    let invite = ann.invite(Duration::from_secs(600), false).await.unwrap();
-    bob.join(&invite.ticket).await.unwrap();
+    let invite = ann
+        .run(op::Invite {
+            ttl_secs: 600,
+            approval: false,
+        })
+        .await
+        .unwrap();
+    bob.run(op::Join {
+        ticket: invite.ticket,
+    })
+    .await
+    .unwrap();
 
     // Before anything is written the trigger icon is empty and nothing is unseen.
-    let card = &ann.contact_cards().await.unwrap()[0];
+    let card = &ann.run(op::Contacts {}).await.unwrap()[0];
     assert_eq!((card.mine.visible, card.mine.unseen_by_them), (0, Some(0)));
 
-    ann.post("Bob", NewEntry::text("Climbed Mont Ventoux"))
-        .await
-        .unwrap();
-    ann.post("Bob", NewEntry::text("Found a noodle place"))
-        .await
-        .unwrap();
+    post(&ann, "Bob", "Climbed Mont Ventoux").await;
+    post(&ann, "Bob", "Found a noodle place").await;
     assert_eq!(unseen_by_bob(&ann).await, Some(2));
     until("Bob to have Ann's two entries", || async {
-        bob.their_panel("Ann").await.unwrap().changes.unseen() == 2
+        their_unseen(&bob, "Ann").await == 2
     })
     .await;
-    let bob_card = &bob.contact_cards().await.unwrap()[0];
+    let bob_card = &bob.run(op::Contacts {}).await.unwrap()[0];
     assert_eq!(bob_card.theirs.unseen, 2);
     assert!(bob_card.theirs.updated.is_some());
 
     // Bob looks: Ann's count goes to zero, and Bob's own icon stops saying "updated".
-    let heads = bob.their_panel("Ann").await.unwrap().changes.heads;
-    bob.mark_viewed("Ann", heads).await.unwrap();
+    look(&bob, "Ann").await;
     until("the receipt to reach Ann", || async {
         unseen_by_bob(&ann).await == Some(0)
     })
     .await;
-    let bob_card = &bob.contact_cards().await.unwrap()[0];
+    let bob_card = &bob.run(op::Contacts {}).await.unwrap()[0];
     assert_eq!((bob_card.theirs.unseen, bob_card.theirs.updated), (0, None));
 
     // Receipts off: Bob still reads, but Ann is told nothing more.
-    assert!(!bob.set_receipts(false).await.unwrap().receipts);
-    ann.post("Bob", NewEntry::text("Started a new book"))
+    let prefs = bob
+        .run(op::SetSetting {
+            key: "receipts".into(),
+            value: "off".into(),
+        })
         .await
         .unwrap();
+    assert!(!prefs.receipts);
+    post(&ann, "Bob", "Started a new book").await;
     until("Bob to have the third entry", || async {
-        bob.their_panel("Ann").await.unwrap().changes.unseen() == 1
+        their_unseen(&bob, "Ann").await == 1
     })
     .await;
-    let heads = bob.their_panel("Ann").await.unwrap().changes.heads;
-    bob.mark_viewed("Ann", heads).await.unwrap();
-    assert_eq!(bob.their_panel("Ann").await.unwrap().changes.unseen(), 0);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    look(&bob, "Ann").await;
+    assert_eq!(their_unseen(&bob, "Ann").await, 0);
+    // The channel from Bob to Ann is live: an entry Bob writes after looking does arrive, and it
+    // travels in the same document a receipt would have, after it.
+    post(&bob, "Ann", "SENTINEL after looking").await;
+    until("Bob's sentinel to reach Ann", || async {
+        their_unseen(&ann, "Bob").await == 1
+    })
+    .await;
     assert_eq!(unseen_by_bob(&ann).await, Some(1));
 
     ann.shutdown().await;
@@ -93,50 +143,63 @@ async fn receipts_tell_the_author_what_was_seen_unless_turned_off() {
 async fn preferences_refuse_bad_values_and_keep_good_ones() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine(dir.path(), "Ann").await;
-    let p = e.preferences().await.unwrap();
-    assert_eq!((p.language, p.receipts), (None, true));
+    let set = |key: &str, value: &str| op::SetSetting {
+        key: key.into(),
+        value: value.into(),
+    };
+    let p = e.run(op::Settings {}).await.unwrap();
+    assert_eq!((p.language.clone(), p.receipts), (None, true));
+    let p = e.run(set("language", "zh-CN")).await.unwrap();
+    assert_eq!(p.language.as_deref(), Some("zh-CN"));
+    let err = e.run(set("language", "xx")).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("language"), "{}", err.message);
     assert_eq!(
-        e.set_language(Some("zh-CN"))
-            .await
-            .unwrap()
-            .language
-            .as_deref(),
-        Some("zh-CN")
+        e.run(op::GetSetting {
+            key: "language".into()
+        })
+        .await
+        .unwrap(),
+        "zh-CN"
     );
-    let err = e.set_language(Some("xx")).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(
-        e.preferences().await.unwrap().language.as_deref(),
-        Some("zh-CN")
+        e.run(set("language", "system")).await.unwrap().language,
+        None
     );
-    assert_eq!(e.set_language(None).await.unwrap().language, None);
 
-    let err = e.set_network("relay=ftp://nope").await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert_eq!(e.preferences().await.unwrap().network, "default");
+    let err = e.run(set("network", "relay=ftp://nope")).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(e.run(op::Settings {}).await.unwrap().network, "default");
     let p = e
-        .set_network("relay=https://relay.example.org")
+        .run(set("network", "relay=https://relay.example.org"))
         .await
         .unwrap();
     assert_eq!(p.network, "relay=https://relay.example.org/");
 
     // Discovery on the local network is on until turned off, and stays off.
     assert!(p.lan_discovery);
-    assert!(!e.set_lan_discovery(false).await.unwrap().lan_discovery);
-    assert!(!e.preferences().await.unwrap().lan_discovery);
+    assert!(
+        !e.run(set("lan_discovery", "off"))
+            .await
+            .unwrap()
+            .lan_discovery
+    );
+    assert!(!e.run(op::Settings {}).await.unwrap().lan_discovery);
+    let err = e.run(set("lan_discovery", "sometimes")).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(!e.run(op::Settings {}).await.unwrap().lan_discovery);
 
-    // Links are only passed on to a front end, and only backstory:// ones.
-    assert!(e.request_open(None).is_err(), "no windows show this engine");
-    e.set_front_end(true);
-    let mut events = e.subscribe();
-    assert!(e.request_open(Some("https://example.org".into())).is_err());
-    e.request_open(Some("backstory://pair/abc".into())).unwrap();
-    let got = events.recv().await.unwrap();
-    assert_eq!(
-        got,
-        backstory_core::Event::OpenRequested {
-            link: Some("backstory://pair/abc".into())
-        }
+    // Unknown keys are refused by name.
+    let err = e
+        .run(op::GetSetting {
+            key: "colour".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("unknown setting `colour`"),
+        "{}",
+        err.message
     );
     e.shutdown().await;
 }

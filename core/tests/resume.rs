@@ -8,10 +8,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use backstory_core::crdt::EntryId;
 use backstory_core::net::{NetworkMode, PeerState};
 use backstory_core::store::Store;
-use backstory_core::{Engine, EntryEdit, NewEntry};
-use backstory_crdt::EntryId;
+use backstory_core::view::{EntryEdit, NewEntry};
+use backstory_core::{Engine, Options, op};
 
 /// Edits in the history: a fresh sync state would send a Bloom filter of about 1.25 bytes per
 /// change each way, so 4 000 changes cost over 10 KB to reconnect without the kept state.
@@ -20,13 +21,18 @@ const EDITS: usize = 4000;
 const RESUME_BUDGET: u64 = 3000;
 
 async fn open(dir: &Path) -> Engine {
-    Engine::open_with(dir, Some(NetworkMode::Local))
+    Engine::open_with(dir, Options::default().network(NetworkMode::Local))
         .await
         .unwrap()
 }
 
 async fn first_text(bob: &Engine) -> Option<String> {
-    let p = bob.their_panel("Ann").await.unwrap();
+    let p = bob
+        .run(op::TheirPanel {
+            contact: "Ann".into(),
+        })
+        .await
+        .unwrap();
     p.changes.entries.first().map(|e| e.entry.text.clone())
 }
 
@@ -44,7 +50,12 @@ async fn edit(ann: &Engine, entry: &EntryId, t: &str) {
         text: Some(t.into()),
         ..Default::default()
     };
-    ann.edit_entry(entry, e).await.unwrap();
+    ann.run(op::EditEntry {
+        entry: entry.clone(),
+        edit: e,
+    })
+    .await
+    .unwrap();
 }
 
 /// Bytes both engines send from Bob's start until the connection has been quiet for a while.
@@ -56,7 +67,7 @@ async fn restart_and_count(ann: &Engine, dir: &Path) -> (Engine, u64) {
     loop {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let now = (ann.traffic().sent, bob.traffic().sent);
-        let online = ann.contacts().await.unwrap()[0].state == PeerState::Online;
+        let online = ann.run(op::Contacts {}).await.unwrap()[0].state == PeerState::Online;
         if now == last && online {
             break;
         }
@@ -97,13 +108,29 @@ async fn reconnecting_resumes_from_the_shared_heads() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let backup = tempfile::tempdir().unwrap();
     let ann = open(a.path()).await;
-    ann.set_name("Ann").await.unwrap();
+    ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
     let bob = open(b.path()).await;
-    bob.set_name("Bob").await.unwrap();
-    let invite = ann.invite(Duration::from_secs(600), false).await.unwrap();
-    bob.join(&invite.ticket).await.unwrap();
+    bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
+    let invite = ann
+        .run(op::Invite {
+            ttl_secs: 600,
+            approval: false,
+        })
+        .await
+        .unwrap();
+    bob.run(op::Join {
+        ticket: invite.ticket,
+    })
+    .await
+    .unwrap();
 
-    let entry = ann.post("Bob", NewEntry::text("edit 0")).await.unwrap();
+    let entry = ann
+        .run(op::PostEntry {
+            contact: "Bob".into(),
+            entry: NewEntry::text("edit 0"),
+        })
+        .await
+        .unwrap();
     until_bob_sees(&bob, "edit 0").await;
     bob.shutdown().await;
     drop(bob);

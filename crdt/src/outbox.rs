@@ -281,6 +281,7 @@ impl From<&Category> for CategoryDoc {
 
 /// A panel as read from an outbox: what its viewer sees.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PanelView {
     /// Categories in display order.
     pub categories: Vec<Category>,

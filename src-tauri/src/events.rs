@@ -2,8 +2,6 @@
 //! a notification and the tray count when a contact's panel changes, and bringing the app to the
 //! front when a second start or a `backstory://` link asks for it.
 
-use std::collections::HashMap;
-
 use backstory_core::{ContactId, Event};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
@@ -22,7 +20,6 @@ pub struct EngineEvent(pub Event);
 /// Forwards the engine's events until it stops.
 pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
     tauri::async_runtime::spawn(async move {
-        let mut unseen: HashMap<ContactId, usize> = HashMap::new();
         loop {
             let event = match events.recv().await {
                 Ok(e) => e,
@@ -33,16 +30,20 @@ pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
                 Err(broadcast::error::RecvError::Closed) => return,
             };
             match &event {
-                Event::OpenRequested { link } => open_request(&app, link.as_deref()),
                 Event::PanelReceived {
                     contact,
                     unseen: now,
                 } => {
-                    let before = unseen.insert(contact.clone(), *now).unwrap_or(0);
+                    let before = crate::tray::set_unseen(&app, contact, *now).await;
                     if *now > before {
                         notify(&app, contact, *now).await;
                     }
-                    crate::tray::refresh(&app).await;
+                }
+                Event::ContactRemoved { contact } => {
+                    crate::tray::set_unseen(&app, contact, 0).await;
+                }
+                Event::SettingChanged { key } if key == "language" => {
+                    crate::tray::refresh_all(&app).await;
                 }
                 _ => {}
             }
@@ -53,7 +54,8 @@ pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
     });
 }
 
-fn open_request(app: &AppHandle, link: Option<&str>) {
+/// Brings a window to the front for a second start of the app, or a `backstory://` link.
+pub fn open_request(app: &AppHandle, link: Option<&str>) {
     let (kind, ticket) = match link {
         Some(l) if l.starts_with("backstory://pair/") => (WindowKind::Pairing, Some(l)),
         _ => (WindowKind::Main, None),
@@ -75,7 +77,13 @@ async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
     if reading {
         return;
     }
-    let Ok(c) = state.engine.contact(contact.as_str()).await else {
+    let Ok(c) = state
+        .engine
+        .run(backstory_core::op::Contact {
+            contact: contact.to_string(),
+        })
+        .await
+    else {
         return;
     };
     let lang = language_of(&state.engine).await;

@@ -4,51 +4,24 @@
 
 pub mod commands;
 pub mod events;
+pub mod handover;
 pub mod strings;
 pub mod tray;
 pub mod windows;
 
 use std::path::{Path, PathBuf};
 
-use backstory_core::control::{Client, ClientError, Request};
-use backstory_core::{Engine, paths};
+use backstory_core::{Engine, Options, paths};
 use tauri::{Manager, RunEvent};
-use tauri_specta::{collect_commands, collect_events};
+use tauri_specta::collect_events;
 
 use crate::commands::AppState;
 use crate::windows::WindowKind;
 
 /// The builder of the typed commands and events; also what the bindings are generated from.
 pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::*;
     tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(collect_commands![
-            profile,
-            set_name,
-            set_network,
-            set_lan_discovery,
-            set_language,
-            set_receipts,
-            contacts,
-            remove_contact,
-            open_window,
-            invite,
-            join,
-            pending,
-            decide_join,
-            my_panel,
-            post_entry,
-            edit_entry,
-            delete_entry,
-            add_category,
-            rename_category,
-            move_category,
-            remove_category,
-            parse_when,
-            their_panel,
-            mark_seen,
-            fetch_media,
-        ])
+        .commands(commands::all())
         .events(collect_events![events::EngineEvent])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -73,35 +46,29 @@ fn link_argument() -> Option<String> {
         .find(|a| a.starts_with("backstory://"))
 }
 
-/// If an app already runs on this data directory, hands it the link and reports true.
-async fn hand_over(dir: &Path, link: Option<String>) -> Result<bool, ClientError> {
-    match Client::connect(dir).await {
-        Ok(mut client) => {
-            client.call::<()>(&Request::Open { link }).await?;
-            Ok(true)
-        }
-        Err(ClientError::NoEngine(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Runs the app until its last window closes or it is told to quit.
 pub fn run() -> anyhow::Result<()> {
     let dir = paths::resolve(None)?;
     paths::ensure(&dir)?;
     let link = link_argument();
     // One app per data directory: a second start brings the first to the front instead.
-    if tauri::async_runtime::block_on(hand_over(&dir, link.clone()))? {
-        return Ok(());
+    match tauri::async_runtime::block_on(handover::hand_over(&dir, link.as_deref()))? {
+        handover::Found::HandedOver => return Ok(()),
+        handover::Found::Node => anyhow::bail!(
+            "this data directory is in use by a `backstory node` without windows; stop it before \
+             starting the app"
+        ),
+        handover::Found::Nobody => {}
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let engine = tauri::async_runtime::block_on(async {
-        let engine = Engine::open(&dir).await?;
-        engine.set_front_end(true);
+        // A test clock when BACKSTORY_TEST_CLOCK says so, else the system's.
+        let clock = backstory_core::clock::from_env()?;
+        let engine = Engine::open_with(&dir, Options::default().clock(clock)).await?;
         // The same control socket as `backstory node`, so the CLI can script the running app.
         let server = backstory_core::control::bind(engine.clone())?;
         tokio::spawn(server.run(stopped));
-        Ok::<_, backstory_core::EngineError>(engine)
+        Ok::<_, anyhow::Error>(engine)
     })?;
 
     let builder = bindings();
@@ -112,6 +79,7 @@ pub fn run() -> anyhow::Result<()> {
         .manage(AppState {
             engine: engine.clone(),
         })
+        .manage(tray::Unseen::default())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -130,7 +98,9 @@ pub fn run() -> anyhow::Result<()> {
             }
             events::forward(handle.clone(), setup_engine.subscribe());
             let h = handle.clone();
-            tauri::async_runtime::spawn(async move { tray::refresh(&h).await });
+            tauri::async_runtime::spawn(async move { tray::refresh_all(&h).await });
+            let h = handle.clone();
+            handover::listen(&dir, move |link| events::open_request(&h, link.as_deref()))?;
             Ok(())
         })
         .build(tauri::generate_context!())?;

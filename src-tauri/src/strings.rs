@@ -35,7 +35,11 @@ pub fn text(language: &str, t: Text) -> &'static str {
 
 /// The language the shell speaks for an engine: its setting, else the system's.
 pub async fn language_of(engine: &backstory_core::Engine) -> String {
-    let setting = engine.preferences().await.ok().and_then(|p| p.language);
+    let setting = engine
+        .run(backstory_core::op::Settings {})
+        .await
+        .ok()
+        .and_then(|p| p.language);
     language(setting.as_deref())
 }
 

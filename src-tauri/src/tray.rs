@@ -1,11 +1,14 @@
 //! The tray icon: the count of unseen updates from contacts, and a menu to show the app or quit.
 
+use std::collections::HashMap;
+
+use backstory_core::ContactId;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
 
 use crate::commands::AppState;
-use crate::strings::{Text, language, language_of, text};
+use crate::strings::{Text, language_of, text};
 use crate::windows::{self, WindowKind};
 
 /// The tray icon's id.
@@ -35,26 +38,61 @@ pub fn build(app: &AppHandle, language: &str) -> tauri::Result<TrayIcon> {
     builder.build(app)
 }
 
-/// The number of updates from contacts I have not seen, summed over contacts, and the shell's
-/// language.
-async fn unseen(app: &AppHandle) -> (u32, String) {
-    let Some(state) = app.try_state::<AppState>() else {
-        return (0, language(None));
+/// Unseen updates per contact, kept from the events so one contact's change costs one update.
+#[derive(Default)]
+pub struct Unseen(tokio::sync::Mutex<HashMap<ContactId, usize>>);
+
+/// Records one contact's unseen count and shows the new total; returns the count before.
+pub async fn set_unseen(app: &AppHandle, contact: &ContactId, n: usize) -> usize {
+    let Some(unseen) = app.try_state::<Unseen>() else {
+        return 0;
     };
-    let lang = language_of(&state.engine).await;
-    let n = match state.engine.contact_cards().await {
-        Ok(cards) => cards.iter().map(|c| c.theirs.unseen).sum(),
-        Err(e) => {
-            tracing::warn!("cannot count unseen updates: {e}");
-            0
-        }
+    let (before, total) = {
+        let mut map = unseen.0.lock().await;
+        let before = if n == 0 {
+            map.remove(contact)
+        } else {
+            map.insert(contact.clone(), n)
+        };
+        (before.unwrap_or(0), map.values().sum::<usize>())
     };
-    (n, lang)
+    show(app, total).await;
+    before
 }
 
-/// Shows the current unseen count on the tray icon.
-pub async fn refresh(app: &AppHandle) {
-    let (n, lang) = unseen(app).await;
+/// Reads every contact's count once (at start, and when the language changes).
+pub async fn refresh_all(app: &AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let cards = match state.engine.run(backstory_core::op::Contacts {}).await {
+        Ok(cards) => cards,
+        Err(e) => {
+            tracing::warn!("cannot count unseen updates: {e}");
+            return;
+        }
+    };
+    let total = match app.try_state::<Unseen>() {
+        Some(unseen) => {
+            let mut map = unseen.0.lock().await;
+            *map = cards
+                .iter()
+                .filter(|c| c.theirs.unseen > 0)
+                .map(|c| (c.id.clone(), c.theirs.unseen as usize))
+                .collect();
+            map.values().sum()
+        }
+        None => 0,
+    };
+    show(app, total).await;
+}
+
+/// Shows a total on the tray icon, in the app's language.
+async fn show(app: &AppHandle, n: usize) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let lang = language_of(&state.engine).await;
     if let Some(tray) = app.tray_by_id(TRAY) {
         let tip = match n {
             0 => "Backstory".to_string(),

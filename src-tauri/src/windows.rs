@@ -1,7 +1,7 @@
 //! The app's windows. Each has a fixed label so its capability grants it only its own commands:
 //! `main`, `pairing`, `settings`, `editor-<contact>`, `viewer-<contact>`.
 
-use backstory_core::{ApiError, Contact, EngineError, ErrorCode};
+use backstory_core::{ApiError, EngineError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use tauri::webview::NewWindowResponse;
 use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
@@ -36,7 +36,7 @@ fn encode(s: &str) -> String {
 /// Label, route and title for a window.
 fn place(
     kind: WindowKind,
-    contact: Option<&Contact>,
+    contact: Option<(&str, &str)>,
     ticket: Option<&str>,
 ) -> Result<(String, String, String, (f64, f64)), ApiError> {
     let need = || {
@@ -65,20 +65,20 @@ fn place(
             (520.0, 560.0),
         ),
         WindowKind::Editor => {
-            let c = contact.ok_or_else(need)?;
+            let (id, name) = contact.ok_or_else(need)?;
             (
-                format!("editor-{}", c.id),
-                format!("#/editor/{}", encode(c.id.as_str())),
-                format!("Backstory — {}", c.name),
+                format!("editor-{id}"),
+                format!("#/editor/{}", encode(id)),
+                format!("Backstory — {name}"),
                 (760.0, 720.0),
             )
         }
         WindowKind::Viewer => {
-            let c = contact.ok_or_else(need)?;
+            let (id, name) = contact.ok_or_else(need)?;
             (
-                format!("viewer-{}", c.id),
-                format!("#/viewer/{}", encode(c.id.as_str())),
-                format!("Backstory — {}", c.name),
+                format!("viewer-{id}"),
+                format!("#/viewer/{}", encode(id)),
+                format!("Backstory — {name}"),
                 (680.0, 720.0),
             )
         }
@@ -90,7 +90,7 @@ fn place(
 pub fn open(
     app: &AppHandle,
     kind: WindowKind,
-    contact: Option<&Contact>,
+    contact: Option<(&str, &str)>,
     ticket: Option<&str>,
 ) -> Result<(), ApiError> {
     let (label, route, title, (w, h)) = place(kind, contact, ticket)?;

@@ -22,6 +22,9 @@ struct App {
     client: Client,
     driver: Child,
     data: tempfile::TempDir,
+    /// Holds an `xdg-open` of the test's, first on the app's PATH: it records the links the app
+    /// hands to "the system's browser".
+    tools: tempfile::TempDir,
     main: fantoccini::wd::WindowHandle,
 }
 
@@ -48,6 +51,22 @@ fn artifacts() -> PathBuf {
 
 async fn launch(name: &'static str) -> App {
     let data = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let opener = tools.path().join("xdg-open");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >> \"$BACKSTORY_TEST_OPENED\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let port = free_port();
     let native = free_port();
     let log = std::fs::File::create(artifacts().join(format!("{name}-driver.log"))).unwrap();
@@ -61,6 +80,8 @@ async fn launch(name: &'static str) -> App {
         .env("BACKSTORY_DATA_DIR", data.path())
         .env("BACKSTORY_NETWORK", "local")
         .env("NO_AT_BRIDGE", "1")
+        .env("PATH", path)
+        .env("BACKSTORY_TEST_OPENED", tools.path().join("opened.txt"))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -95,6 +116,7 @@ async fn launch(name: &'static str) -> App {
         client,
         driver,
         data,
+        tools,
         main,
     };
     app.find("[data-testid=my-name]").await;
@@ -472,7 +494,19 @@ async fn two_apps_pair_write_read_and_see_receipts() {
     // A link from a panel never replaces the viewer (it goes to the system's browser).
     let windows = bob.client.windows().await.unwrap().len();
     bob.click("[data-testid=entry-link]").await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The click did something: the link reached the system's opener (the test's).
+    let opened = bob.tools.path().join("opened.txt");
+    let deadline = Instant::now() + WAIT;
+    while !std::fs::read_to_string(&opened)
+        .unwrap_or_default()
+        .contains("https://example.org/ventoux")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the link never reached the opener"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let hash = bob
         .client
         .execute("return location.hash", vec![])

@@ -10,7 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
-use backstory_core::{Content, Engine, EntryEdit, Event, NewEntry};
+use backstory_core::view::{EntryEdit, NewEntry};
+use backstory_core::{Engine, Event, Options, op};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, RelayMode};
 
@@ -23,7 +24,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 async fn open(dir: &Path) -> Engine {
-    Engine::open_with(dir, Some(NetworkMode::Local))
+    Engine::open_with(dir, Options::default().network(NetworkMode::Local))
         .await
         .unwrap()
 }
@@ -33,7 +34,12 @@ async fn until_seen(bob: &Engine, contact: &str, done: impl Fn(&[String]) -> boo
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut events = bob.subscribe();
     loop {
-        let p = bob.their_panel(contact).await.unwrap();
+        let p = bob
+            .run(op::TheirPanel {
+                contact: contact.into(),
+            })
+            .await
+            .unwrap();
         let texts: Vec<String> = p
             .changes
             .entries
@@ -137,13 +143,29 @@ async fn main() {
     let db = tempfile::tempdir().unwrap();
     let ann = open(da.path()).await;
     let mut bob = open(db.path()).await;
-    ann.set_name("Ann").await.unwrap();
-    bob.set_name("Bob").await.unwrap();
-    let invite = ann.invite(Duration::from_secs(600), false).await.unwrap();
-    bob.join(&invite.ticket).await.unwrap();
+    ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
+    bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
+    let invite = ann
+        .run(op::Invite {
+            ttl_secs: 600,
+            approval: false,
+        })
+        .await
+        .unwrap();
+    bob.run(op::Join {
+        ticket: invite.ticket,
+    })
+    .await
+    .unwrap();
 
     // Edit-to-visible latency, one edit at a time.
-    let entry = ann.post("bob", NewEntry::text("0")).await.unwrap();
+    let entry = ann
+        .run(op::PostEntry {
+            contact: "bob".into(),
+            entry: NewEntry::text("0"),
+        })
+        .await
+        .unwrap();
     until_seen(&bob, "ann", |t| t == ["0"]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
@@ -153,13 +175,13 @@ async fn main() {
     for i in 1..=rounds {
         let want = format!("{i}");
         let t = Instant::now();
-        ann.edit_entry(
-            &entry,
-            EntryEdit {
+        ann.run(op::EditEntry {
+            entry: entry.clone(),
+            edit: EntryEdit {
                 text: Some(want.clone()),
                 ..Default::default()
             },
-        )
+        })
         .await
         .unwrap();
         until_seen(&bob, "ann", |t| {
@@ -185,13 +207,13 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let t = Instant::now();
     for i in 0..edits {
-        ann.edit_entry(
-            &entry,
-            EntryEdit {
+        ann.run(op::EditEntry {
+            entry: entry.clone(),
+            edit: EntryEdit {
                 text: Some(format!("offline {i}")),
                 ..Default::default()
             },
-        )
+        })
         .await
         .unwrap();
     }
@@ -239,19 +261,25 @@ async fn main() {
     let file = da.path().join("big.bin");
     std::fs::write(&file, vec![5u8; 50_000_000]).unwrap();
     let media = ann
-        .post(
-            "bob",
-            NewEntry {
-                content: Content::File { path: file },
+        .run(op::PostEntry {
+            contact: "bob".into(),
+            entry: NewEntry {
+                file: Some(file),
                 ..NewEntry::text("")
             },
-        )
+        })
         .await
         .unwrap();
     until_seen(&bob, "ann", |t| t.len() == 2).await;
     let out = db.path().join("got.bin");
     let t = Instant::now();
-    bob.fetch_media("ann", &media, Some(&out)).await.unwrap();
+    bob.run(op::FetchMedia {
+        contact: "ann".into(),
+        entry: media,
+        out: Some(out),
+    })
+    .await
+    .unwrap();
     let blob_mbps = 50.0 / t.elapsed().as_secs_f64();
     line("blob_fetch_throughput", blob_mbps, "MB/s");
     line("raw_quic_stream_throughput", quic_mbps, "MB/s");

@@ -221,7 +221,7 @@ pub fn kill_cycle(dir: &Path, contact: &str, kills: usize, seed: u64) -> Vec<(St
 /// Checks that every acknowledged entry is in the master panel and in what the viewer sees.
 pub fn verify(dir: &Path, contact: &str, acked: &[(String, String)]) {
     let master = cli_json(dir, &["panel", contact]);
-    let entries = master["panel"]["entries"].as_array().expect("entries");
+    let entries = master["entries"].as_array().expect("entries");
     let preview = cli_json(dir, &["panel", contact, "--as-viewer"]);
     let published = preview["panel"]["entries"].as_array().expect("entries");
     for (id, text) in acked {
@@ -242,6 +242,53 @@ pub fn verify(dir: &Path, contact: &str, acked: &[(String, String)]) {
 /// lookups, direct loopback addresses (unless a test runs its own relay).
 pub fn local() -> Vec<(String, String)> {
     vec![("BACKSTORY_NETWORK".into(), "local".into())]
+}
+
+/// The environment of a node in `local` mode on a test clock standing at `start_ms`; it moves only
+/// with `backstory clock advance`.
+pub fn local_on_clock(start_ms: i64) -> Vec<(String, String)> {
+    let mut env = local();
+    env.push((
+        backstory_core::clock::TEST_CLOCK_ENV.into(),
+        start_ms.to_string(),
+    ));
+    env
+}
+
+/// The wall clock now, in milliseconds: a start for test clocks that tickets and QUIC agree with.
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Every entry text that a document in the store at `dir` ever held, at any point of its
+/// history: each change is replayed and the panel read as it was then. What the documents were
+/// made of is decoded, so a marker that is absent here never reached this device (and a marker
+/// present here shows the scan can find one).
+pub fn texts_ever_held(dir: &Path) -> Vec<String> {
+    use backstory_crdt::automerge::Automerge;
+    let store = backstory_core::store::Store::open(dir).expect("open the store");
+    let mut texts = Vec::new();
+    for id in store.doc_ids().expect("document ids") {
+        let mut doc = Automerge::new();
+        for (key, bytes) in store.doc_range(&id).expect("chunks") {
+            // Chunks only; what samod remembers of peers is not document content.
+            if key.contains("/snapshot/") || key.contains("/incremental/") {
+                doc.load_incremental(&bytes).expect("a chunk loads");
+            }
+        }
+        for change in doc.get_changes(&[]) {
+            let then = doc.fork_at(&[change.hash()]).expect("history");
+            if let Ok(panel) = backstory_crdt::read_panel(&then) {
+                texts.extend(panel.entries.into_iter().map(|e| e.text));
+            }
+        }
+    }
+    texts.sort();
+    texts.dedup();
+    texts
 }
 
 /// One device: a data directory and, while running, its node.
@@ -343,6 +390,11 @@ impl Device {
     /// The contact list.
     pub fn contacts(&self) -> serde_json::Value {
         cli_json(self.path(), &["contacts"])
+    }
+
+    /// Moves the node's test clock forward (it must run on one: [`local_on_clock`]).
+    pub fn advance(&self, by: &str) {
+        cli_ok(self.path(), &["clock", "advance", by]);
     }
 }
 

@@ -21,20 +21,18 @@ fn endpoint(d: &Device) -> (String, Vec<SocketAddr>) {
 }
 
 fn outbox_for(d: &Device, name: &str) -> String {
-    let c = d.contacts();
-    let c = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-        .clone();
-    c["outbox"].as_str().unwrap().to_string()
+    let p = cli_json(d.path(), &["panel", name]);
+    p["contact"]["outbox"].as_str().unwrap().to_string()
+}
+
+fn inbound_for(d: &Device, name: &str) -> String {
+    let p = cli_json(d.path(), &["panel", name]);
+    p["contact"]["inbound"].as_str().unwrap().to_string()
 }
 
 fn media_hash(d: &Device, contact: &str) -> String {
     let p = cli_json(d.path(), &["panel", contact]);
-    p["panel"]["entries"][0]["entry"]["media"]["hash"]
+    p["entries"][0]["entry"]["media"]["hash"]
         .as_str()
         .unwrap()
         .to_string()
@@ -173,7 +171,34 @@ async fn a_viewer_cannot_write_into_the_authors_panel() {
         live,
         "the forger's connection is not live; the test would prove nothing"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A sentinel after the forgery, on the same connection: Bob writes into his own panel for Ann,
+    // which Ann accepts. Once she has it, every message sent before it — the forgery — has been
+    // through her share policy.
+    let theirs = inbound_for(&ann, "Bob");
+    let own = as_bob
+        .find(&ann_id, &addrs, &theirs, Duration::from_secs(10))
+        .await
+        .expect("Bob's own panel");
+    own.with_document(|d| {
+        let view = backstory_crdt::read_panel(d).unwrap();
+        let mut entries = view.entries.clone();
+        entries.push(backstory_crdt::Entry {
+            id: backstory_crdt::EntryId::new("esentinel"),
+            category: backstory_crdt::DefaultCategory::Activities.id(),
+            kind: backstory_crdt::Kind::Text,
+            text: "SENTINEL after the forgery".into(),
+            created: backstory_crdt::Timestamp(2),
+            edited: backstory_crdt::Timestamp(2),
+            source: backstory_crdt::Source::Manual,
+        });
+        let published = backstory_crdt::Published {
+            categories: view.categories,
+            entries,
+            next_change: None,
+        };
+        backstory_crdt::apply_published(d, &published, backstory_crdt::Timestamp(2)).unwrap();
+    });
+    wait_sees(&ann, "bob", &["SENTINEL after the forgery"]);
     let seen = cli_json(ann.path(), &["panel", "bob", "--as-viewer"]);
     let texts: Vec<&str> = seen["panel"]["entries"]
         .as_array()

@@ -3,7 +3,7 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import Composer from '../src/windows/Composer.svelte';
 import * as api from '../src/lib/api';
 
-vi.mock('../src/lib/api', () => ({ postEntry: vi.fn(), parseWhen: vi.fn(), pickFile: vi.fn() }));
+vi.mock('../src/lib/api', () => ({ postEntry: vi.fn(), prepareEntry: vi.fn(), parseWhen: vi.fn(), pickFile: vi.fn() }));
 vi.mock('../src/lib/events', () => ({ onFileDrop: () => () => {} }));
 
 const postEntry = vi.mocked(api.postEntry);

@@ -7,7 +7,8 @@ import { card } from './fixtures';
 vi.mock('../src/lib/api', () => ({
   profile: vi.fn(),
   contacts: vi.fn(),
-  pending: vi.fn(),
+  contact: vi.fn(),
+  pendingJoins: vi.fn(),
   decideJoin: vi.fn(),
   openWindow: vi.fn(),
   removeContact: vi.fn(),
@@ -31,10 +32,7 @@ const profile = {
   name: 'Alice',
   data_dir: '/home/a/.local/share/backstory',
   network: 'default',
-  network_in_force: 'default',
-  language: null,
-  receipts: true,
-  lan_discovery: true,
+  addrs: [],
 };
 
 describe('the main window', () => {
@@ -42,7 +40,7 @@ describe('the main window', () => {
     vi.useFakeTimers();
     emit = null;
     vi.mocked(api.profile).mockResolvedValue(profile as api.Profile);
-    vi.mocked(api.pending).mockResolvedValue([]);
+    vi.mocked(api.pendingJoins).mockResolvedValue([]);
   });
   afterEach(() => vi.useRealTimers());
 
@@ -56,24 +54,37 @@ describe('the main window', () => {
     expect(api.openWindow).toHaveBeenCalledWith('pairing', null, null);
   });
 
-  it('refreshes the contacts once after a burst of events, ignoring download progress', async () => {
-    vi.mocked(api.contacts).mockResolvedValue([card()]);
+  it('reads again only the contact an event names, once per burst, ignoring download progress', async () => {
+    vi.mocked(api.contacts).mockResolvedValue([card(), card({ id: 'c2', name: 'Carol' })]);
     render(Main);
     await vi.advanceTimersByTimeAsync(10);
-    expect(screen.getAllByTestId('contact-row')).toHaveLength(1);
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(2);
     expect(api.contacts).toHaveBeenCalledTimes(1);
 
     emit?.({ event: 'media_progress', contact: 'c1', entry: 'e', bytes: 1, total: 2 });
     await vi.advanceTimersByTimeAsync(300);
-    expect(api.contacts).toHaveBeenCalledTimes(1);
+    expect(api.contact).not.toHaveBeenCalled();
 
-    vi.mocked(api.contacts).mockResolvedValue([card({ mine: { entries: 1, visible: 1, unseen_by_them: 1 } })]);
+    vi.mocked(api.contact).mockResolvedValue(card({ mine: { entries: 1, visible: 1, unseen_by_them: 1 } }));
     emit?.({ event: 'entry_posted', contact: 'c1', entry: 'e1' });
     emit?.({ event: 'panel_published', contact: 'c1', visible: 1, next_change: null });
     await vi.advanceTimersByTimeAsync(300);
-    expect(api.contacts).toHaveBeenCalledTimes(2);
-    expect(screen.getByTestId('trigger-icon').dataset.state).toBe('content');
-    expect(screen.getByTestId('trigger-count').textContent).toBe('1');
+    // One card read, for the one contact: the list is not read again.
+    expect(api.contact).toHaveBeenCalledTimes(1);
+    expect(api.contact).toHaveBeenCalledWith('c1');
+    expect(api.contacts).toHaveBeenCalledTimes(1);
+    const rows = screen.getAllByTestId('contact-row');
+    expect(rows[0].querySelector('[data-testid=trigger-icon]')?.getAttribute('data-state')).toBe('content');
+    expect(rows[0].querySelector('[data-testid=trigger-count]')?.textContent).toBe('1');
+    expect(rows[1].querySelector('[data-testid=trigger-icon]')?.getAttribute('data-state')).toBe('empty');
+
+    // A state change needs no reading at all; a removal drops the row.
+    emit?.({ event: 'contact_state', contact: 'c2', state: 'offline' });
+    emit?.({ event: 'contact_removed', contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(api.contact).toHaveBeenCalledTimes(1);
+    expect(screen.getAllByTestId('contact-row')).toHaveLength(1);
+    expect(screen.getByTestId('online-dot').dataset.state).toBe('offline');
   });
 
   it('asks for my name on first start, and stops asking once it is saved', async () => {

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
-use super::{Reply, Request, SOCKET_FILE};
+use super::{Frame, Reply, SOCKET_FILE};
+use crate::api::{Op, Request, Response};
 use crate::error::{ApiError, ErrorCode};
 use crate::event::Event;
 
@@ -43,6 +43,10 @@ pub struct Client {
     write: OwnedWriteHalf,
 }
 
+fn broken(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Connection(e.to_string())
+}
+
 impl Client {
     /// Connects to the engine running on a data directory.
     pub async fn connect(data_dir: &Path) -> Result<Self, ClientError> {
@@ -62,33 +66,44 @@ impl Client {
         })
     }
 
-    async fn exchange(&mut self, request: &Request) -> Result<serde_json::Value, ClientError> {
-        let conn = |e: &dyn std::fmt::Display| ClientError::Connection(e.to_string());
-        let mut line = serde_json::to_vec(request).map_err(|e| conn(&e))?;
+    async fn exchange(&mut self, frame: &Frame) -> Result<Reply, ClientError> {
+        let mut line = serde_json::to_vec(frame).map_err(broken)?;
         line.push(b'\n');
-        self.write.write_all(&line).await.map_err(|e| conn(&e))?;
+        self.write.write_all(&line).await.map_err(broken)?;
         let reply = self
             .lines
             .next_line()
             .await
-            .map_err(|e| conn(&e))?
-            .ok_or_else(|| conn(&"the engine closed the connection"))?;
-        match serde_json::from_str::<Reply>(&reply).map_err(|e| conn(&e))? {
-            Reply::Ok(v) => Ok(v),
+            .map_err(broken)?
+            .ok_or_else(|| broken("the engine closed the connection"))?;
+        serde_json::from_str::<Reply>(&reply).map_err(broken)
+    }
+
+    /// Runs one request.
+    pub async fn request(&mut self, request: Request) -> Result<Response, ClientError> {
+        let name = request.name();
+        tracing::debug!(target: "backstory::api", op = %name, "call");
+        match self.exchange(&Frame::Call { request }).await? {
+            Reply::Ok(r) => Ok(*r),
             Reply::Err(e) => Err(ClientError::Api(e)),
+            Reply::Streaming => Err(broken("the engine started streaming unasked")),
         }
     }
 
-    /// Sends a request and decodes the reply.
-    pub async fn call<T: DeserializeOwned>(&mut self, request: &Request) -> Result<T, ClientError> {
-        let value = self.exchange(request).await?;
-        serde_json::from_value(value).map_err(|e| ClientError::Connection(e.to_string()))
+    /// Runs one operation and returns its typed answer.
+    pub async fn call<O: Op>(&mut self, op: O) -> Result<O::Output, ClientError> {
+        let response = self.request(op.request()).await?;
+        let name = response.name();
+        O::output(response).ok_or_else(|| broken(format!("{} was answered as {name}", O::NAME)))
     }
 
     /// Turns the connection into a stream of events.
     pub async fn events(mut self) -> Result<EventStream, ClientError> {
-        self.exchange(&Request::Events).await?;
-        Ok(EventStream { lines: self.lines })
+        match self.exchange(&Frame::Events).await? {
+            Reply::Streaming => Ok(EventStream { lines: self.lines }),
+            Reply::Err(e) => Err(ClientError::Api(e)),
+            Reply::Ok(_) => Err(broken("the engine answered instead of streaming")),
+        }
     }
 }
 
@@ -101,11 +116,9 @@ impl EventStream {
     /// The next event, or `None` when the engine stopped.
     pub async fn next(&mut self) -> Result<Option<Event>, ClientError> {
         match self.lines.next_line().await {
-            Ok(Some(l)) => serde_json::from_str(&l)
-                .map(Some)
-                .map_err(|e| ClientError::Connection(e.to_string())),
+            Ok(Some(l)) => serde_json::from_str(&l).map(Some).map_err(broken),
             Ok(None) => Ok(None),
-            Err(e) => Err(ClientError::Connection(e.to_string())),
+            Err(e) => Err(broken(e)),
         }
     }
 }

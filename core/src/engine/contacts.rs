@@ -1,87 +1,53 @@
-//! Contacts: adding them, listing them, finding them by name or id.
+//! Contacts: finding them by id or name, adding local ones, and the contact card — the one view of
+//! a contact that the main window, the tray and `backstory contacts` all render.
 
-use backstory_crdt::{MasterPanel, new_outbox, publish};
-use serde::{Deserialize, Serialize};
+use backstory_crdt::{new_outbox, publish};
 
-use super::{Engine, now};
+use super::device::Device;
+use super::documents::Documents;
+use super::network::Network;
+use super::panels::Panels;
+use super::received::{Received, count};
 use crate::contact::{Contact, ContactId};
 use crate::error::EngineError;
 use crate::event::Event;
+use crate::view::{ContactCard, MineSummary, TheirsSummary};
 
-/// A contact with what the main window shows about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactSummary {
-    /// The contact.
-    #[serde(flatten)]
-    pub contact: Contact,
-    /// Entries in my panel for them.
-    pub entries: usize,
-    /// Of which they can see now.
-    pub visible: usize,
-    /// Whether their device is reachable now.
-    pub state: crate::net::PeerState,
-    /// The safety words of our pairing (empty for a local contact).
-    pub words: String,
+/// The contacts part; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Contacts {
+    device: Device,
+    docs: Documents,
+    panels: Panels,
+    received: Received,
+    network: Network,
 }
 
-impl Engine {
-    /// Adds a contact by name, with an empty panel and an outbox document for them.
-    pub async fn add_contact(&self, name: &str) -> Result<Contact, EngineError> {
-        self.check_health()?;
-        let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(EngineError::InvalidInput(
-                "a contact name must have 1 to 64 characters".into(),
-            ));
+impl Contacts {
+    pub(crate) fn new(
+        device: Device,
+        docs: Documents,
+        panels: Panels,
+        received: Received,
+        network: Network,
+    ) -> Self {
+        Self {
+            device,
+            docs,
+            panels,
+            received,
+            network,
         }
-        let now = now();
-        let doc = new_outbox(&self.id(), now)?;
-        let handle = self.create_doc(doc).await?;
-        let contact = Contact {
-            id: ContactId::new(format!("c{}", hex::encode(rand::random::<[u8; 6]>()))),
-            name,
-            created: now,
-            outbox: handle.document_id().to_string(),
-            inbound: None,
-            peer: None,
-        };
-        let gate = self.inner.writes.lock().await;
-        let c = contact.clone();
-        self.blocking(move |s| s.insert_contact(&c, &MasterPanel::default()))
-            .await?;
-        self.publish_contact(&gate, &contact).await?;
-        drop(gate);
-        self.emit(Event::ContactAdded {
-            contact: contact.id.clone(),
-        });
-        Ok(contact)
     }
 
-    /// Every contact with the counts the main window shows.
-    pub async fn contacts(&self) -> Result<Vec<ContactSummary>, EngineError> {
-        let t = now();
-        let mut out = Vec::new();
-        for contact in self.blocking(|s| s.contacts()).await? {
-            let id = contact.id.clone();
-            let master = self.blocking(move |s| s.master(&id)).await?;
-            out.push(ContactSummary {
-                entries: master.entries.len(),
-                visible: publish(&master, t).entries.len(),
-                state: self.peer_state(&contact),
-                words: contact
-                    .peer
-                    .as_deref()
-                    .map(|p| crate::words::safety_words(&self.id(), p))
-                    .unwrap_or_default(),
-                contact,
-            });
-        }
-        Ok(out)
+    /// Every contact, oldest first.
+    pub(crate) async fn all(&self) -> Result<Vec<Contact>, EngineError> {
+        self.device.blocking(|s| s.contacts()).await
     }
 
     /// Finds a contact by id, or by name (case-insensitive) when the name is unique.
-    pub async fn contact(&self, query: &str) -> Result<Contact, EngineError> {
-        let all = self.blocking(|s| s.contacts()).await?;
+    pub(crate) async fn find(&self, query: &str) -> Result<Contact, EngineError> {
+        let all = self.all().await?;
         if let Some(c) = all.iter().find(|c| c.id.as_str() == query) {
             return Ok(c.clone());
         }
@@ -93,5 +59,77 @@ impl Engine {
             (Some(_), Some(_)) => Err(EngineError::AmbiguousContact(query.to_string())),
             _ => Err(EngineError::UnknownContact(query.to_string())),
         }
+    }
+
+    /// Adds a contact by name, with an empty panel and an outbox document for them.
+    pub(crate) async fn add(&self, name: &str) -> Result<Contact, EngineError> {
+        self.docs.check_health()?;
+        let name = crate::pairing::session::clean_name(name)
+            .filter(|n| n.chars().count() == name.trim().chars().count())
+            .ok_or_else(|| {
+                EngineError::InvalidInput(
+                    "a contact name must have 1 to 64 characters, none of them control characters"
+                        .into(),
+                )
+            })?;
+        let now = self.device.now();
+        let handle = self
+            .docs
+            .create(new_outbox(&self.device.id(), now)?)
+            .await?;
+        let contact = Contact {
+            id: ContactId::new(self.device.new_id("c", 6)),
+            name,
+            created: now,
+            outbox: handle.document_id().to_string(),
+            inbound: None,
+            peer: None,
+        };
+        self.panels.insert_contact(&contact).await?;
+        self.device.emit(Event::ContactAdded {
+            contact: contact.id.clone(),
+        });
+        Ok(contact)
+    }
+
+    /// The card of one contact: their state, the safety words, and both panel icons' state.
+    pub(crate) async fn card(&self, contact: &Contact) -> Result<ContactCard, EngineError> {
+        let master = self.panels.master(contact).await?;
+        let visible = publish(&master, self.device.now()).entries.len();
+        let (shared, unseen, updated) = self.received.unseen(contact).await?;
+        let unseen_by_them = match contact.peer {
+            Some(_) => Some(count(self.received.unseen_by_them(contact).await?)),
+            None => None,
+        };
+        Ok(ContactCard {
+            id: contact.id.clone(),
+            name: contact.name.clone(),
+            paired: contact.peer.is_some(),
+            state: self.network.state(contact),
+            words: contact
+                .peer
+                .as_deref()
+                .map(|p| crate::words::safety_words(&self.device.id(), p))
+                .unwrap_or_default(),
+            mine: MineSummary {
+                entries: count(master.entries.len()),
+                visible: count(visible),
+                unseen_by_them,
+            },
+            theirs: TheirsSummary {
+                shared,
+                unseen,
+                updated,
+            },
+        })
+    }
+
+    /// Every contact's card.
+    pub(crate) async fn cards(&self) -> Result<Vec<ContactCard>, EngineError> {
+        let mut out = Vec::new();
+        for contact in self.all().await? {
+            out.push(self.card(&contact).await?);
+        }
+        Ok(out)
     }
 }

@@ -1,83 +1,86 @@
-//! The engine's side of networking: starting the endpoint, keeping the access table and the
-//! allow-list in step with the contacts, and connecting contacts.
+//! The network part: starting the endpoint, keeping the access table and the handshake allow-list
+//! in step with the contacts, dialing contacts, and turning what the network reports (peers coming
+//! and going) into contact events.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
+use tokio::sync::watch;
 
-use super::{Engine, Inner};
+use super::device::Device;
+use super::documents::Documents;
+use super::media::Media;
 use crate::access::{AccessTable, DocAccess};
-use crate::contact::Contact;
+use crate::contact::{Contact, ContactId, PeerState};
 use crate::error::EngineError;
-use crate::net::{Net, NetConfig, NetworkMode, PairingHandler, PeerState};
-
-/// Hands pairing requests from the network to the engine without keeping it alive.
-pub(super) struct PairingBridge(pub(super) Weak<Inner>);
-
-impl std::fmt::Debug for PairingBridge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PairingBridge")
-    }
-}
-
-impl PairingHandler for PairingBridge {
-    fn answer(
-        &self,
-        peer: String,
-        mut send: iroh::endpoint::SendStream,
-        mut recv: iroh::endpoint::RecvStream,
-    ) -> BoxFuture<'static, ()> {
-        let weak = self.0.clone();
-        async move {
-            let Some(inner) = weak.upgrade() else {
-                return;
-            };
-            let engine = Engine { inner };
-            if let Err(e) = engine.answer_join(peer.clone(), &mut send, &mut recv).await {
-                tracing::warn!("pairing with {peer} failed: {e}");
-            }
-            let _already_closed = send.finish();
-        }
-        .boxed()
-    }
-}
+use crate::event::Event;
+use crate::net::{Net, NetConfig, NetEvent, NetworkMode, PairingHandler};
 
 /// How many times (100 ms apart) to try the port used last time before taking another.
 const PORT_RETRIES: u32 = 20;
 
-impl Engine {
-    /// Starts networking in the mode from settings (or `BACKSTORY_NETWORK`), on the port used last
-    /// time when it is free.
-    pub(super) async fn start_net(&self, given: Option<NetworkMode>) -> Result<(), EngineError> {
+/// The network part; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Network {
+    device: Device,
+    docs: Documents,
+    media: Media,
+    net: Arc<OnceLock<Net>>,
+    /// Who may sync which document; samod's share policy follows it.
+    access: watch::Sender<Arc<AccessTable>>,
+    /// Which contact each paired endpoint is.
+    contacts: Arc<RwLock<HashMap<String, ContactId>>>,
+}
+
+impl Network {
+    pub(crate) fn new(
+        device: Device,
+        docs: Documents,
+        media: Media,
+        access: watch::Sender<Arc<AccessTable>>,
+    ) -> Self {
+        Self {
+            device,
+            docs,
+            media,
+            net: Arc::default(),
+            access,
+            contacts: Arc::default(),
+        }
+    }
+
+    /// Starts networking in the mode given, else from settings (or `BACKSTORY_NETWORK`), on the
+    /// port used last time when it is free.
+    pub(crate) async fn start<H: PairingHandler>(
+        &self,
+        given: Option<NetworkMode>,
+        pairing: Arc<H>,
+    ) -> Result<(), EngineError> {
         let mode = match given {
             Some(m) => m,
             None => {
-                let setting = self.blocking(|s| s.setting("network")).await?;
+                let setting = self.device.blocking(|s| s.setting("network")).await?;
                 NetworkMode::effective(setting.as_deref())
                     .map_err(|e| EngineError::InvalidInput(e.to_string()))?
             }
         };
         let port: u16 = self
+            .device
             .blocking(|s| s.setting("port"))
             .await?
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let lan = self.blocking(|s| s.setting("lan_discovery")).await?;
+        let lan = self.device.blocking(|s| s.setting("lan_discovery")).await?;
         let lan_discovery = crate::net::mode::lan_discovery(lan.as_deref());
         let config = |port| NetConfig {
-            key: self.inner.key.clone(),
+            key: self.device.key().clone(),
             mode: mode.clone(),
             lan_discovery,
             port,
-            repo: self.inner.repo.clone(),
-            pairing: Arc::new(PairingBridge(Arc::downgrade(&self.inner))),
-            events: self.inner.events.clone(),
-            blobs: iroh_blobs::BlobsProtocol::new(
-                &self.inner.blobs,
-                Some(self.inner.grants.gatekeeper()),
-            ),
+            repo: self.docs.repo().clone(),
+            pairing: pairing.clone(),
+            blobs: self.media.protocol(),
         };
         // Contacts that dial me know this port; a previous run of mine may still be letting go of
         // it, so it is worth a short wait before taking another one they do not know.
@@ -98,29 +101,65 @@ impl Engine {
             }
         };
         if let Some(p) = net.port() {
-            self.blocking(move |s| s.set_setting("port", &p.to_string()))
+            self.device
+                .blocking(move |s| s.set_setting("port", &p.to_string()))
                 .await?;
         }
+        self.forward_events(net.events());
         // Set once, right after open; a second set cannot happen.
-        let _set = self.inner.net.set(net);
-        self.refresh_access().await?;
-        for contact in self.blocking(|s| s.contacts()).await? {
-            self.connect_contact(&contact).await?;
-        }
+        let _set = self.net.set(net);
         Ok(())
     }
 
+    /// Turns the network's peer states into contact states on the engine's event stream.
+    fn forward_events(&self, mut events: tokio::sync::broadcast::Receiver<NetEvent>) {
+        let (device, contacts) = (self.device.clone(), self.contacts.clone());
+        let mut stop = self.device.stopping();
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    e = events.recv() => e,
+                };
+                match event {
+                    Ok(NetEvent::PeerState { peer, state }) => {
+                        let contact = contacts
+                            .read()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get(&peer)
+                            .cloned();
+                        if let Some(contact) = contact {
+                            device.emit(Event::ContactState { contact, state });
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!("missed {n} network events");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
     /// The running network.
-    pub(super) fn net(&self) -> Result<Net, EngineError> {
-        self.inner
-            .net
+    pub(crate) fn net(&self) -> Result<Net, EngineError> {
+        self.net
             .get()
             .cloned()
             .ok_or_else(|| EngineError::InvalidInput("networking is not running".into()))
     }
 
+    /// The network mode in force, and my direct addresses.
+    pub(crate) fn describe(&self) -> (String, Vec<SocketAddr>) {
+        match self.net.get() {
+            Some(n) => (n.mode().to_string(), n.direct_addresses()),
+            None => (String::new(), Vec::new()),
+        }
+    }
+
     /// My direct addresses for a peer to dial, in local mode only.
-    pub(super) fn local_addrs(&self) -> Vec<SocketAddr> {
+    pub(crate) fn local_addrs(&self) -> Vec<SocketAddr> {
         match self.net() {
             Ok(net) if *net.mode() == NetworkMode::Local => net.direct_addresses(),
             _ => Vec::new(),
@@ -128,14 +167,15 @@ impl Engine {
     }
 
     /// Rebuilds who may sync which document from the contact list, and the handshake allow-list.
-    pub(super) async fn refresh_access(&self) -> Result<(), EngineError> {
-        let me = self.id();
-        let contacts = self.blocking(|s| s.contacts()).await?;
+    pub(crate) fn refresh_access(&self, contacts: &[Contact]) {
+        let me = self.device.id();
         let mut table = AccessTable::new();
         let mut peers = Vec::new();
-        for c in &contacts {
+        let mut ids = HashMap::new();
+        for c in contacts {
             let Some(peer) = &c.peer else { continue };
             peers.push(peer.clone());
+            ids.insert(peer.clone(), c.id.clone());
             table.insert(
                 c.outbox.clone(),
                 DocAccess {
@@ -153,35 +193,53 @@ impl Engine {
                 );
             }
         }
-        self.inner.access.send_replace(Arc::new(table));
+        self.access.send_replace(Arc::new(table));
+        *self.contacts.write().unwrap_or_else(|p| p.into_inner()) = ids;
         if let Ok(net) = self.net() {
             net.set_allowed(&peers);
         }
-        Ok(())
     }
 
     /// Starts syncing with a paired contact.
-    pub(super) async fn connect_contact(&self, contact: &Contact) -> Result<(), EngineError> {
+    pub(crate) async fn connect(&self, contact: &Contact) -> Result<(), EngineError> {
         let (Some(peer), Ok(net)) = (contact.peer.clone(), self.net()) else {
             return Ok(());
         };
-        let addrs = self.blocking(move |s| s.peer_addrs(&peer)).await?;
+        let addrs = self.device.blocking(move |s| s.peer_addrs(&peer)).await?;
         net.connect(contact, &addrs);
-        self.follow_inbound(contact);
-        self.watch_sync(contact);
+        super::syncing::watch(self.device.clone(), self.docs.clone(), net, contact);
         Ok(())
     }
 
+    /// Cuts a removed contact off: no more blobs, no more connections.
+    pub(crate) fn disconnect(&self, contact: &Contact) {
+        if let Some(peer) = &contact.peer {
+            if let Ok(id) = peer.parse() {
+                self.media.grants().revoke(&id);
+            }
+            if let Ok(net) = self.net() {
+                net.disconnect(peer);
+            }
+        }
+    }
+
     /// Bytes on all sync streams since start.
-    pub fn traffic(&self) -> crate::net::TrafficCount {
+    pub(crate) fn traffic(&self) -> crate::net::TrafficCount {
         self.net().map(|n| n.traffic()).unwrap_or_default()
     }
 
     /// Whether a contact's device is reachable now.
-    pub fn peer_state(&self, contact: &Contact) -> PeerState {
+    pub(crate) fn state(&self, contact: &Contact) -> PeerState {
         match (&contact.peer, self.net()) {
             (Some(peer), Ok(net)) => net.state(peer),
             _ => PeerState::Offline,
+        }
+    }
+
+    /// Stops networking.
+    pub(crate) async fn shutdown(&self) {
+        if let Some(net) = self.net.get() {
+            net.shutdown().await;
         }
     }
 }

@@ -1,99 +1,91 @@
-//! Pairing by ticket: making invitations, joining with a ticket, answering joins, approvals.
+//! The pairing part: making invitations, and driving the two pairing state machines
+//! ([`crate::pairing::session`]) with real IO — the pairing stream, the store, the documents and
+//! the person who approves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use backstory_crdt::{MasterPanel, Timestamp, new_outbox};
-use serde::{Deserialize, Serialize};
+use backstory_crdt::new_outbox;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
 
-use super::{Engine, now};
+use super::device::Device;
+use super::documents::Documents;
+use super::network::Network;
+use super::panels::Panels;
+use super::received::Received;
+use super::settings::Settings;
 use crate::contact::{Contact, ContactId};
 use crate::error::{EngineError, PairError};
 use crate::event::Event;
-use crate::pairing::{Answer, Join, Refusal, recv, send};
-use crate::store::InviteRefusal;
+use crate::pairing::session::{
+    Inviter, InviterEffect, InviterInput, Joiner, JoinerEffect, JoinerInput, secret_hash,
+};
+use crate::pairing::{Answer, Join, PendingJoin, recv, send};
 use crate::ticket::Ticket;
+use crate::view::{Invite, Paired};
 use crate::words::safety_words;
 
 /// How long a joiner waits for the inviter's approval.
 pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// A fresh invitation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Invite {
-    /// The ticket as text.
-    pub ticket: String,
-    /// The ticket as a `backstory://pair/…` link.
-    pub link: String,
-    /// The QR code for a terminal.
-    pub qr: String,
-    /// The QR code as SVG.
-    pub svg: String,
-    /// When it expires.
-    pub expires: Timestamp,
-    /// Whether a join waits for my approval.
-    pub approval: bool,
-}
-
-/// A completed pairing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Paired {
-    /// The new contact.
-    pub contact: Contact,
-    /// The safety words both sides see.
-    pub words: String,
-}
-
-/// A join waiting for my approval.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct PendingJoin {
-    /// Id to approve or deny.
-    pub id: u64,
-    /// The name they gave.
-    pub name: String,
-    /// Their endpoint id.
-    pub peer: String,
-    /// The safety words to compare.
-    pub words: String,
-    /// Since when it waits.
-    pub since: Timestamp,
-}
-
-/// Joins waiting for approval, with the channel that answers each.
-#[derive(Default)]
-pub(super) struct Pending {
+/// The pairing part.
+pub(crate) struct Pairing {
+    device: Device,
+    docs: Documents,
+    panels: Panels,
+    network: Network,
+    settings: Settings,
+    received: Received,
     next: AtomicU64,
-    waiting: std::sync::Mutex<HashMap<u64, (PendingJoin, oneshot::Sender<bool>)>>,
+    waiting: Mutex<HashMap<u64, (PendingJoin, oneshot::Sender<bool>)>>,
 }
 
-fn secret_hash(secret: &[u8]) -> String {
-    blake3::hash(secret).to_hex().to_string()
-}
+impl Pairing {
+    pub(crate) fn new(
+        device: Device,
+        docs: Documents,
+        panels: Panels,
+        network: Network,
+        settings: Settings,
+        received: Received,
+    ) -> Self {
+        Self {
+            device,
+            docs,
+            panels,
+            network,
+            settings,
+            received,
+            next: AtomicU64::new(0),
+            waiting: Mutex::default(),
+        }
+    }
 
-impl Engine {
-    /// Makes a one-use invitation valid for `ttl`.
-    pub async fn invite(&self, ttl: Duration, approval: bool) -> Result<Invite, EngineError> {
+    /// Makes a one-use invitation valid for `ttl` (1 s to 30 days).
+    pub(crate) async fn invite(
+        &self,
+        ttl: Duration,
+        approval: bool,
+    ) -> Result<Invite, EngineError> {
         if ttl.is_zero() || ttl > Duration::from_secs(30 * 86_400) {
             return Err(EngineError::InvalidInput(
                 "an invitation lasts from a second to 30 days".into(),
             ));
         }
-        let net = self.net()?;
-        let secret: [u8; 32] = rand::random();
-        let t = now();
-        let expires = t.plus_millis(ttl.as_millis() as i64);
+        let net = self.network.net()?;
+        let secret: [u8; 32] = self.device.random();
+        let t = self.device.now();
+        let expires = t.plus_millis(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
         let hash = secret_hash(&secret);
-        self.blocking(move |s| s.insert_invite(&hash, t.millis(), expires.millis(), approval))
+        self.device
+            .blocking(move |s| s.insert_invite(&hash, t.millis(), expires.millis(), approval))
             .await?;
         let (relay, addrs) = net.ticket_addresses();
         let ticket = Ticket {
-            endpoint: *self.inner.key.public().as_bytes(),
+            endpoint: *self.device.key().public().as_bytes(),
             secret,
             expires: expires.millis(),
             relay,
@@ -110,98 +102,116 @@ impl Engine {
     }
 
     /// Joins the inviter of a ticket. Nothing is recorded unless both sides agree.
-    pub async fn join(&self, text: &str) -> Result<Paired, EngineError> {
-        self.check_health()?;
-        let ticket = Ticket::decode(text).map_err(PairError::Ticket)?;
-        ticket
-            .check_expiry(now().millis())
-            .map_err(PairError::Ticket)?;
-        let inviter = hex::encode(ticket.endpoint);
-        if inviter == self.id() {
-            return Err(PairError::SelfPairing.into());
-        }
-        let p = inviter.clone();
-        if let Some(c) = self.blocking(move |s| s.contact_by_peer(&p)).await? {
-            return Err(PairError::AlreadyPaired(c.name).into());
-        }
-        let net = self.net()?;
-        let (mut send_half, mut recv_half) = net
-            .open_pair(ticket.endpoint, ticket.relay.as_deref(), &ticket.addrs)
-            .await?;
-        let outbox = self.create_doc(new_outbox(&self.id(), now())?).await?;
-        let outbox_id = outbox.document_id().to_string();
-        let result = self
-            .join_exchange(&mut send_half, &mut recv_half, &ticket, &outbox_id)
-            .await;
-        let _finished = send_half.finish();
-        let (name, their_outbox) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                // The document was never shared with anyone: take it back out of the store.
-                self.forget_doc(&outbox_id).await;
-                return Err(e);
-            }
+    pub(crate) async fn join(&self, text: &str) -> Result<Paired, EngineError> {
+        self.docs.check_health()?;
+        let name = self.settings.name().await?;
+        let (mut joiner, first) = Joiner::start(
+            text,
+            self.device.now().millis(),
+            &self.device.id(),
+            &name,
+            self.network.local_addrs(),
+        )?;
+        let mut stream = None;
+        let mut queue: VecDeque<JoinerEffect> = first.into();
+        let result = loop {
+            let Some(effect) = queue.pop_front() else {
+                break Err(PairError::Lost("pairing ended without an answer".into()).into());
+            };
+            let input = match effect {
+                JoinerEffect::CheckPeer { peer } => {
+                    let known = self
+                        .device
+                        .blocking(move |s| s.contact_by_peer(&peer))
+                        .await?;
+                    JoinerInput::Checked(known.map(|c| c.name))
+                }
+                JoinerEffect::Connect => {
+                    let t = joiner.ticket();
+                    let net = self.network.net()?;
+                    stream = Some(
+                        net.open_pair(t.endpoint, t.relay.as_deref(), &t.addrs)
+                            .await?,
+                    );
+                    JoinerInput::Connected
+                }
+                JoinerEffect::CreateOutbox => {
+                    let doc = new_outbox(&self.device.id(), self.device.now())?;
+                    JoinerInput::OutboxCreated(
+                        self.docs.create(doc).await?.document_id().to_string(),
+                    )
+                }
+                JoinerEffect::Send(join) => match stream.as_mut() {
+                    Some((w, r)) => match send(w, &join).await {
+                        Ok(()) => next_answer(r).await,
+                        Err(e) => JoinerInput::Lost(e.to_string()),
+                    },
+                    None => JoinerInput::Lost("not connected".into()),
+                },
+                JoinerEffect::Waiting => {
+                    self.device.emit(Event::PairingPending {
+                        peer: joiner.peer(),
+                    });
+                    match stream.as_mut() {
+                        Some((_, r)) => next_answer(r).await,
+                        None => JoinerInput::Lost("not connected".into()),
+                    }
+                }
+                JoinerEffect::Forget { outbox } => {
+                    self.docs.forget(&outbox).await;
+                    continue;
+                }
+                JoinerEffect::Fail(why) => break Err(PairError::from(why).into()),
+                JoinerEffect::Record {
+                    name,
+                    outbox,
+                    inbound,
+                } => break self.record_joined(&joiner, name, outbox, inbound).await,
+            };
+            queue.extend(joiner.handle(input));
         };
+        if let Some((mut w, _)) = stream {
+            let _finished = w.finish();
+        }
+        result
+    }
+
+    async fn record_joined(
+        &self,
+        joiner: &Joiner,
+        name: String,
+        outbox: String,
+        inbound: String,
+    ) -> Result<Paired, EngineError> {
+        let inviter = joiner.peer();
         let contact = Contact {
-            id: ContactId::new(format!("c{}", hex::encode(rand::random::<[u8; 6]>()))),
+            id: ContactId::new(self.device.new_id("c", 6)),
             name,
-            created: now(),
-            outbox: outbox_id,
-            inbound: Some(their_outbox),
+            created: self.device.now(),
+            outbox,
+            inbound: Some(inbound),
             peer: Some(inviter.clone()),
         };
-        let (c, p, a) = (contact.clone(), inviter.clone(), ticket.addrs.clone());
-        self.blocking(move |s| {
-            s.insert_contact(&c, &MasterPanel::default())?;
-            s.set_peer_addrs(&p, &a)
-        })
-        .await?;
-        self.contact_paired(&contact).await?;
+        let (c, p, a) = (
+            contact.clone(),
+            inviter.clone(),
+            joiner.ticket().addrs.clone(),
+        );
+        self.device
+            .blocking(move |s| {
+                s.insert_contact(&c, &backstory_crdt::MasterPanel::default())?;
+                s.set_peer_addrs(&p, &a)
+            })
+            .await?;
+        self.paired(&contact).await?;
         Ok(Paired {
-            words: safety_words(&self.id(), &inviter),
+            words: safety_words(&self.device.id(), &inviter),
             contact,
         })
     }
 
-    async fn join_exchange<W: AsyncWrite + Unpin, R: AsyncRead + Unpin>(
-        &self,
-        w: &mut W,
-        r: &mut R,
-        ticket: &Ticket,
-        outbox: &str,
-    ) -> Result<(String, String), EngineError> {
-        let lost = |e: std::io::Error| PairError::Lost(e.to_string());
-        let name = self.profile().await?.name;
-        let join = Join {
-            secret: hex::encode(ticket.secret),
-            name: if name.is_empty() {
-                "Backstory user".into()
-            } else {
-                name
-            },
-            outbox: outbox.to_string(),
-            addrs: self.local_addrs(),
-        };
-        send(w, &join).await.map_err(lost)?;
-        loop {
-            let answer = tokio::time::timeout(APPROVAL_TIMEOUT + Duration::from_secs(5), recv(r))
-                .await
-                .map_err(|_| PairError::Refused(Refusal::TimedOut))?
-                .map_err(lost)?;
-            match answer {
-                Answer::Pending => {
-                    self.emit(Event::PairingPending {
-                        peer: hex::encode(ticket.endpoint),
-                    });
-                }
-                Answer::Accepted { name, outbox } => return Ok((name, outbox)),
-                Answer::Refused { reason } => return Err(PairError::Refused(reason).into()),
-            }
-        }
-    }
-
     /// Answers a join on the pairing protocol. `peer` is the authenticated endpoint id.
-    pub(crate) async fn answer_join<W: AsyncWrite + Unpin, R: AsyncRead + Unpin>(
+    pub(crate) async fn answer<W: AsyncWrite + Unpin, R: AsyncRead + Unpin>(
         &self,
         peer: String,
         w: &mut W,
@@ -209,112 +219,111 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let lost = |e: std::io::Error| PairError::Lost(e.to_string());
         let join: Join = recv(r).await.map_err(lost)?;
-        let refuse = |reason| Answer::Refused { reason };
-        let secret = match hex::decode(&join.secret) {
-            Ok(s) if s.len() == 32 => s,
-            _ => {
-                return send(w, &refuse(Refusal::BadRequest))
-                    .await
-                    .map_err(lost)
-                    .map_err(Into::into);
-            }
-        };
-        let name: String = join.name.trim().chars().take(64).collect();
-        if name.is_empty() || join.outbox.parse::<samod::DocumentId>().is_err() {
-            return send(w, &refuse(Refusal::BadRequest))
-                .await
-                .map_err(lost)
-                .map_err(Into::into);
+        let addrs = join.addrs.clone();
+        let mut inviter = Inviter::new(&self.settings.name().await?);
+        let mut queue: VecDeque<InviterEffect> = inviter.handle(InviterInput::Joined(join)).into();
+        let mut recorded: Option<Contact> = None;
+        while let Some(effect) = queue.pop_front() {
+            let input = match effect {
+                InviterEffect::LookUp { secret_hash } => {
+                    let t = self.device.now().millis();
+                    let p = peer.clone();
+                    let (invite, known) = self
+                        .device
+                        .blocking(move |s| {
+                            Ok::<_, crate::store::StoreError>((
+                                s.check_invite(&secret_hash, t)?,
+                                s.contact_by_peer(&p)?,
+                            ))
+                        })
+                        .await?;
+                    InviterInput::Looked {
+                        invite,
+                        already_paired: known.is_some(),
+                    }
+                }
+                InviterEffect::AskApproval { name } => {
+                    InviterInput::Decided(self.await_approval(&peer, &name).await)
+                }
+                InviterEffect::CreateOutbox => {
+                    let doc = new_outbox(&self.device.id(), self.device.now())?;
+                    InviterInput::OutboxCreated(
+                        self.docs.create(doc).await?.document_id().to_string(),
+                    )
+                }
+                InviterEffect::Redeem {
+                    secret_hash,
+                    name,
+                    outbox,
+                    inbound,
+                } => {
+                    let contact = Contact {
+                        id: ContactId::new(self.device.new_id("c", 6)),
+                        name,
+                        created: self.device.now(),
+                        outbox,
+                        inbound: Some(inbound),
+                        peer: Some(peer.clone()),
+                    };
+                    let (c, t) = (contact.clone(), self.device.now().millis());
+                    let (p, a) = (peer.clone(), addrs.clone());
+                    let redeemed = self
+                        .device
+                        .blocking(move |s| {
+                            let r = s.redeem_invite(
+                                &secret_hash,
+                                t,
+                                &c,
+                                &backstory_crdt::MasterPanel::default(),
+                            )?;
+                            if r.is_ok() {
+                                s.set_peer_addrs(&p, &a)?;
+                            }
+                            Ok::<_, crate::store::StoreError>(r)
+                        })
+                        .await?;
+                    if redeemed.is_ok() {
+                        recorded = Some(contact);
+                    }
+                    InviterInput::Redeemed(redeemed)
+                }
+                InviterEffect::Forget { outbox } => {
+                    self.docs.forget(&outbox).await;
+                    continue;
+                }
+                InviterEffect::Reply(answer) => {
+                    send(w, &answer).await.map_err(lost)?;
+                    continue;
+                }
+                InviterEffect::Paired { .. } => {
+                    if let Some(contact) = &recorded {
+                        self.paired(contact).await?;
+                    }
+                    continue;
+                }
+            };
+            queue.extend(inviter.handle(input));
         }
-        let hash = secret_hash(&secret);
-        let (addr_peer, addrs) = (peer.clone(), join.addrs.clone());
-        let h = hash.clone();
-        let t = now().millis();
-        let check = self.blocking(move |s| s.check_invite(&h, t)).await?;
-        let p = peer.clone();
-        let already = self.blocking(move |s| s.contact_by_peer(&p)).await?;
-        let approval = match (check, already) {
-            (_, Some(_)) => {
-                return send(w, &refuse(Refusal::AlreadyPaired))
-                    .await
-                    .map_err(lost)
-                    .map_err(Into::into);
-            }
-            (Err(r), None) => {
-                return send(w, &refuse(refusal(r)))
-                    .await
-                    .map_err(lost)
-                    .map_err(Into::into);
-            }
-            (Ok(approval), None) => approval,
-        };
-        if approval {
-            send(w, &Answer::Pending).await.map_err(lost)?;
-            if !self.await_approval(&peer, &name).await {
-                return send(w, &refuse(Refusal::Denied))
-                    .await
-                    .map_err(lost)
-                    .map_err(Into::into);
-            }
-        }
-        let doc = self.create_doc(new_outbox(&self.id(), now())?).await?;
-        let contact = Contact {
-            id: ContactId::new(format!("c{}", hex::encode(rand::random::<[u8; 6]>()))),
-            name,
-            created: now(),
-            outbox: doc.document_id().to_string(),
-            inbound: Some(join.outbox),
-            peer: Some(peer.clone()),
-        };
-        let c = contact.clone();
-        let t = now().millis();
-        let redeemed = self
-            .blocking(move |s| s.redeem_invite(&hash, t, &c, &MasterPanel::default()))
-            .await?;
-        if let Err(r) = redeemed {
-            self.forget_doc(&contact.outbox).await;
-            return send(w, &refuse(refusal(r)))
-                .await
-                .map_err(lost)
-                .map_err(Into::into);
-        }
-        self.blocking(move |s| s.set_peer_addrs(&addr_peer, &addrs))
-            .await?;
-        let my_name = self.profile().await?.name;
-        let answer = Answer::Accepted {
-            name: if my_name.is_empty() {
-                "Backstory user".into()
-            } else {
-                my_name
-            },
-            outbox: contact.outbox.clone(),
-        };
-        self.contact_paired(&contact).await?;
-        send(w, &answer).await.map_err(lost)?;
         Ok(())
     }
 
     async fn await_approval(&self, peer: &str, name: &str) -> bool {
         let (tx, rx) = oneshot::channel();
-        let id = self.inner.pending.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let pending = PendingJoin {
             id,
             name: name.to_string(),
             peer: peer.to_string(),
-            words: safety_words(&self.id(), peer),
-            since: now(),
+            words: safety_words(&self.device.id(), peer),
+            since: self.device.now(),
         };
-        self.inner
-            .pending
-            .waiting
+        self.waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, (pending.clone(), tx));
-        self.emit(Event::JoinRequested { pending });
+        self.device.emit(Event::JoinRequested { pending });
         let decision = tokio::time::timeout(APPROVAL_TIMEOUT, rx).await;
-        self.inner
-            .pending
-            .waiting
+        self.waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
@@ -322,10 +331,8 @@ impl Engine {
     }
 
     /// Joins waiting for my approval.
-    pub fn pending(&self) -> Vec<PendingJoin> {
+    pub(crate) fn pending(&self) -> Vec<PendingJoin> {
         let mut v: Vec<PendingJoin> = self
-            .inner
-            .pending
             .waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -337,10 +344,8 @@ impl Engine {
     }
 
     /// Approves or denies a waiting join.
-    pub fn decide_join(&self, id: u64, approve: bool) -> Result<(), EngineError> {
+    pub(crate) fn decide(&self, id: u64, approve: bool) -> Result<(), EngineError> {
         let entry = self
-            .inner
-            .pending
             .waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -355,59 +360,32 @@ impl Engine {
         }
     }
 
-    /// Removes a contact: they lose access at once, and everything kept for them goes.
-    pub async fn remove_contact(&self, query: &str) -> Result<Contact, EngineError> {
-        let contact = self.contact(query).await?;
-        let gate = self.inner.writes.lock().await;
-        let id = contact.id.clone();
-        self.blocking(move |s| s.remove_contact(&id)).await?;
-        drop(gate);
-        self.refresh_access().await?;
-        if let Some(peer) = &contact.peer {
-            if let Ok(id) = peer.parse() {
-                self.inner.grants.revoke(&id);
-            }
-            if let Ok(net) = self.net() {
-                net.disconnect(peer);
-            }
-        }
-        self.emit(Event::ContactRemoved {
-            contact: contact.id.clone(),
-        });
-        Ok(contact)
-    }
-
-    async fn forget_doc(&self, id: &str) {
-        self.inner
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        let id = id.to_string();
-        if let Err(e) = self.blocking(move |s| s.doc_delete_all(&id)).await {
-            tracing::warn!("could not remove an unshared document: {e}");
-        }
-    }
-
-    /// After a contact is recorded: grant access, publish, connect.
-    async fn contact_paired(&self, contact: &Contact) -> Result<(), EngineError> {
-        self.refresh_access().await?;
-        {
-            let gate = self.inner.writes.lock().await;
-            self.publish_contact(&gate, contact).await?;
-        }
-        self.connect_contact(contact).await?;
-        self.emit(Event::ContactAdded {
+    /// After a contact is recorded: grant access, publish, connect, follow their panel.
+    async fn paired(&self, contact: &Contact) -> Result<(), EngineError> {
+        let all = self.device.blocking(|s| s.contacts()).await?;
+        self.network.refresh_access(&all);
+        self.panels.publish_one(contact).await?;
+        self.network.connect(contact).await?;
+        self.received.follow(contact);
+        self.device.emit(Event::ContactAdded {
             contact: contact.id.clone(),
         });
         Ok(())
     }
 }
 
-fn refusal(r: InviteRefusal) -> Refusal {
-    match r {
-        InviteRefusal::Unknown => Refusal::UnknownTicket,
-        InviteRefusal::Expired => Refusal::Expired,
-        InviteRefusal::Used => Refusal::Used,
+/// Reads the inviter's next answer (waiting up to the approval timeout and a little more).
+async fn next_answer<R: AsyncRead + Unpin>(r: &mut R) -> JoinerInput {
+    match tokio::time::timeout(
+        APPROVAL_TIMEOUT + Duration::from_secs(5),
+        recv::<_, Answer>(r),
+    )
+    .await
+    {
+        Ok(Ok(answer)) => JoinerInput::Answered(answer),
+        Ok(Err(e)) => JoinerInput::Lost(e.to_string()),
+        Err(_) => JoinerInput::Answered(Answer::Refused {
+            reason: crate::pairing::Refusal::TimedOut,
+        }),
     }
 }

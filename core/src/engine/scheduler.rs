@@ -1,62 +1,38 @@
-//! The scheduler: wakes when a visibility rule's time comes and publishes that contact's panel.
+//! The scheduler: waits on the engine's clock until a visibility rule's time comes, and publishes
+//! that contact's panel. On a test clock it wakes the moment the clock is moved past the instant.
 
-use std::time::Duration;
+use super::device::Device;
+use super::panels::Panels;
 
-use super::{Engine, now};
-
-/// Longest sleep, so that a wall-clock jump (a suspended laptop) is caught up within a minute.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
-
-pub(super) async fn run(engine: Engine) {
-    let mut stop = engine.inner.stop.subscribe();
+pub(crate) async fn run(device: Device, panels: Panels) {
+    let mut stop = device.stopping();
     loop {
-        let next = engine
-            .inner
-            .wakes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .min()
-            .copied();
-        let sleep = next.map_or(MAX_SLEEP, |t| {
-            Duration::from_millis(t.millis().saturating_sub(now().millis()).max(0) as u64)
-                .min(MAX_SLEEP)
-        });
+        let (next, wake) = panels.next_wake();
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        // Registered before the sleep is chosen, so a schedule change in between is not missed.
+        notified.as_mut().enable();
+        let sleep = async {
+            match next {
+                Some(t) => device.clock().sleep_until(t).await,
+                None => futures::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             _ = stop.changed() => break,
-            _ = engine.inner.wake.notified() => continue,
-            _ = tokio::time::sleep(sleep) => {
-                if let Err(e) = engine.publish_due().await {
+            _ = &mut notified => continue,
+            _ = sleep => {
+                let due = async {
+                    let contacts = device.blocking(|s| s.contacts()).await?;
+                    panels.publish_due(&contacts).await
+                };
+                if let Err(e) = due.await {
                     tracing::error!("scheduled publish failed: {e}");
+                    // Not in a tight loop: the instant stays due until the write succeeds.
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             }
         }
-    }
-}
-
-impl Engine {
-    /// Publishes every contact whose next rule flip has come.
-    async fn publish_due(&self) -> Result<(), crate::error::EngineError> {
-        let t = now();
-        let due: Vec<_> = self
-            .inner
-            .wakes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|(_, at)| **at <= t)
-            .map(|(c, _)| c.clone())
-            .collect();
-        if due.is_empty() {
-            return Ok(());
-        }
-        let gate = self.inner.writes.lock().await;
-        for contact in self.blocking(|s| s.contacts()).await? {
-            if due.contains(&contact.id) {
-                self.publish_contact(&gate, &contact).await?;
-            }
-        }
-        Ok(())
     }
 }

@@ -1,130 +1,183 @@
-//! Preferences: the app's language, whether I send read receipts, the network mode and whether to
-//! use the local network to find contacts.
+//! Preferences, by key: one table says which keys exist, what each accepts and what it defaults
+//! to, so `backstory settings`, the settings window and the engine agree. A bad value is refused
+//! with a clear message and changes nothing.
 
-use serde::{Deserialize, Serialize};
-
-use super::Engine;
+use super::device::Device;
 use crate::error::EngineError;
+use crate::event::Event;
 use crate::net::NetworkMode;
+use crate::view::Preferences;
 
 /// The languages the app speaks.
 pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
 
-/// What the settings window shows and changes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Preferences {
-    /// The chosen language; none follows the system.
-    pub language: Option<String>,
-    /// Whether my contacts learn what I have seen of their panels.
-    pub receipts: bool,
-    /// The network mode setting (`default`, `local`, `relay=URL`); it takes effect at the next
-    /// start.
-    pub network: String,
-    /// Whether this device announces itself and looks for contacts on the local network (mDNS);
-    /// it takes effect at the next start.
-    pub lan_discovery: bool,
+/// One preference: its key, what it is for, its default, and how a typed value is checked and
+/// normalised before it is stored.
+pub(crate) struct Spec {
+    pub(crate) key: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) default: &'static str,
+    normalise: fn(&str) -> Result<String, String>,
 }
 
-impl Engine {
-    /// The current preferences.
-    pub async fn preferences(&self) -> Result<Preferences, EngineError> {
-        let (language, receipts, network, lan) = self
-            .blocking(|s| {
-                Ok::<_, crate::store::StoreError>((
-                    s.setting("language")?,
-                    s.setting("receipts")?,
-                    s.setting("network")?,
-                    s.setting("lan_discovery")?,
-                ))
-            })
+fn on_off(v: &str) -> Result<String, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok("on".into()),
+        "off" | "false" | "no" | "0" => Ok("off".into()),
+        _ => Err("use on or off".into()),
+    }
+}
+
+fn language(v: &str) -> Result<String, String> {
+    match v.trim() {
+        "" | "system" => Ok(String::new()),
+        l if LANGUAGES.contains(&l) => Ok(l.to_string()),
+        _ => Err(format!("use system, {}", LANGUAGES.join(" or "))),
+    }
+}
+
+fn network(v: &str) -> Result<String, String> {
+    v.trim()
+        .parse::<NetworkMode>()
+        .map(|m| m.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Every preference there is.
+pub(crate) const SPECS: &[Spec] = &[
+    Spec {
+        key: "language",
+        help: "the app's language: system, en or zh-CN",
+        default: "",
+        normalise: language,
+    },
+    Spec {
+        key: "receipts",
+        help: "whether contacts learn what you have seen of their panels (on/off)",
+        default: "on",
+        normalise: on_off,
+    },
+    Spec {
+        key: "network",
+        help: "default, local or relay=URL; takes effect at the next start",
+        default: "default",
+        normalise: network,
+    },
+    Spec {
+        key: "lan_discovery",
+        help: "find contacts on the local network (on/off); takes effect at the next start",
+        default: "on",
+        normalise: on_off,
+    },
+];
+
+fn spec(key: &str) -> Result<&'static Spec, EngineError> {
+    SPECS.iter().find(|s| s.key == key).ok_or_else(|| {
+        EngineError::InvalidInput(format!(
+            "unknown setting `{key}`; the settings are: {}",
+            SPECS
+                .iter()
+                .map(|s| format!("{} ({})", s.key, s.help))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
+}
+
+/// The settings part; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    device: Device,
+}
+
+impl Settings {
+    pub(crate) fn new(device: Device) -> Self {
+        Self { device }
+    }
+
+    /// One preference's value as text (its default when never set).
+    pub(crate) async fn get(&self, key: &str) -> Result<String, EngineError> {
+        let spec = spec(key)?;
+        let k = spec.key;
+        let stored = self.device.blocking(move |s| s.setting(k)).await?;
+        Ok(stored.unwrap_or_else(|| spec.default.to_string()))
+    }
+
+    /// Sets one preference after checking the value; a bad value changes nothing.
+    pub(crate) async fn set(&self, key: &str, value: &str) -> Result<Preferences, EngineError> {
+        let spec = spec(key)?;
+        let value = (spec.normalise)(value).map_err(|why| {
+            EngineError::InvalidInput(format!("bad value `{value}` for {key}: {why}"))
+        })?;
+        let k = spec.key;
+        self.device
+            .blocking(move |s| s.set_setting(k, &value))
             .await?;
+        self.device.emit(Event::SettingChanged {
+            key: key.to_string(),
+        });
+        self.preferences().await
+    }
+
+    /// Every preference, typed.
+    pub(crate) async fn preferences(&self) -> Result<Preferences, EngineError> {
+        let language = self.get("language").await?;
         Ok(Preferences {
-            language: language.filter(|l| !l.is_empty()),
-            receipts: receipts.as_deref() != Some("off"),
-            network: network
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| NetworkMode::Default.to_string()),
-            lan_discovery: lan.as_deref() != Some("off"),
+            language: (!language.is_empty()).then_some(language),
+            receipts: self.get("receipts").await? == "on",
+            network: self.get("network").await?,
+            lan_discovery: self.get("lan_discovery").await? == "on",
         })
     }
 
-    /// Chooses the language, or follows the system with `None`.
-    pub async fn set_language(&self, language: Option<&str>) -> Result<Preferences, EngineError> {
-        let value = match language {
-            None => String::new(),
-            Some(l) if LANGUAGES.contains(&l) => l.to_string(),
-            Some(l) => {
-                return Err(EngineError::InvalidInput(format!(
-                    "unknown language `{l}`: use one of {}",
-                    LANGUAGES.join(", ")
-                )));
-            }
-        };
-        self.blocking(move |s| s.set_setting("language", &value))
-            .await?;
-        self.preferences().await
+    /// Whether read receipts are on.
+    pub(crate) async fn receipts(&self) -> Result<bool, EngineError> {
+        Ok(self.get("receipts").await? == "on")
     }
 
-    /// Turns read receipts on or off. Off, viewing a panel tells its author nothing.
-    pub async fn set_receipts(&self, on: bool) -> Result<Preferences, EngineError> {
-        let value = if on { "on" } else { "off" };
-        self.blocking(move |s| s.set_setting("receipts", value))
-            .await?;
-        self.preferences().await
+    /// My display name (empty until set).
+    pub(crate) async fn name(&self) -> Result<String, EngineError> {
+        Ok(self
+            .device
+            .blocking(|s| s.setting("name"))
+            .await?
+            .unwrap_or_default())
     }
 
-    /// Turns discovery on the local network (mDNS) on or off, from the next start. Off, this
-    /// device neither announces itself nor finds contacts there; relays and known addresses work
-    /// as before.
-    pub async fn set_lan_discovery(&self, on: bool) -> Result<Preferences, EngineError> {
-        let value = if on { "on" } else { "off" };
-        self.blocking(move |s| s.set_setting("lan_discovery", value))
-            .await?;
-        self.preferences().await
-    }
-
-    /// Sets the network mode used from the next start; a bad mode is refused and changes nothing.
-    pub async fn set_network(&self, mode: &str) -> Result<Preferences, EngineError> {
-        let parsed: NetworkMode = mode
-            .trim()
-            .parse()
-            .map_err(|e: crate::net::mode::BadMode| EngineError::InvalidInput(e.to_string()))?;
-        let value = parsed.to_string();
-        self.blocking(move |s| s.set_setting("network", &value))
-            .await?;
-        self.preferences().await
-    }
-
-    /// Asks whoever shows this engine (the app) to come to the front and open `link`. Only
-    /// `backstory://` links are passed on.
-    pub fn request_open(&self, link: Option<String>) -> Result<(), EngineError> {
-        if let Some(l) = &link
-            && !l.starts_with("backstory://")
-        {
-            return Err(EngineError::InvalidInput(format!(
-                "not a backstory:// link: {l}"
-            )));
-        }
-        if !self
-            .inner
-            .front_end
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+    /// Sets my display name.
+    pub(crate) async fn set_name(&self, name: &str) -> Result<(), EngineError> {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(EngineError::InvalidInput(
-                "this data directory is in use by a `backstory node` without windows; stop it \
-                 before starting the app"
-                    .into(),
+                "a name must have 1 to 64 characters, none of them control characters".into(),
             ));
         }
-        self.emit(crate::event::Event::OpenRequested { link });
+        let n = name.clone();
+        self.device
+            .blocking(move |s| s.set_setting("name", &n))
+            .await?;
+        self.device.emit(Event::NameChanged { name });
         Ok(())
     }
+}
 
-    /// Declares that windows show this engine, so [`Engine::request_open`] has someone to ask.
-    pub fn set_front_end(&self, on: bool) {
-        self.inner
-            .front_end
-            .store(on, std::sync::atomic::Ordering::Relaxed);
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn values_are_checked_and_normalised() {
+        assert_eq!(on_off(" YES ").unwrap(), "on");
+        assert!(on_off("maybe").is_err());
+        assert_eq!(language("system").unwrap(), "");
+        assert_eq!(language("zh-CN").unwrap(), "zh-CN");
+        assert!(language("fr").is_err());
+        assert_eq!(network(" local ").unwrap(), "local");
+        assert!(network("lan").is_err());
+        for s in SPECS {
+            assert!((s.normalise)(s.default).is_ok(), "{}", s.key);
+        }
+        assert!(spec("colour").is_err());
     }
 }

@@ -8,8 +8,10 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use samod::{DocHandle, ShareAccess};
 
-use super::Engine;
+use super::device::Device;
+use super::documents::Documents;
 use crate::contact::{Contact, ContactId};
+use crate::net::Net;
 
 /// How long a change of the sync state must settle before it is reported, so a single edit
 /// delivered in a few milliseconds does not make the contact flicker.
@@ -54,67 +56,66 @@ fn peer_changes(handle: Option<&DocHandle>) -> BoxStream<'static, ()> {
     }
 }
 
-impl Engine {
-    /// Keeps the contact's state at "syncing" while either document shared with them is out of
-    /// step on a live connection, and back at "online" once both are in step.
-    pub(super) fn watch_sync(&self, contact: &Contact) {
-        let Some(peer) = contact.peer.clone() else {
-            return;
-        };
-        let engine = self.clone();
-        let id = contact.id.clone();
-        let (outbox, inbound) = (contact.outbox.clone(), contact.inbound.clone());
-        tokio::spawn(async move {
-            if let Err(e) = engine.sync_watch(&id, &peer, &outbox, inbound).await {
-                tracing::debug!("sync state of {id} no longer followed: {e}");
-            }
-        });
-    }
+/// Keeps the contact's state at "syncing" while either document shared with them is out of step on
+/// a live connection, and back at "online" once both are in step.
+pub(crate) fn watch(device: Device, docs: Documents, net: Net, contact: &Contact) {
+    let Some(peer) = contact.peer.clone() else {
+        return;
+    };
+    let id = contact.id.clone();
+    let (outbox, inbound) = (contact.outbox.clone(), contact.inbound.clone());
+    tokio::spawn(async move {
+        if let Err(e) = follow(&device, &docs, &net, &id, &peer, &outbox, inbound).await {
+            tracing::debug!("sync state of {id} no longer followed: {e}");
+        }
+    });
+}
 
-    async fn sync_watch(
-        &self,
-        id: &ContactId,
-        peer: &str,
-        outbox: &str,
-        inbound: Option<String>,
-    ) -> Result<(), crate::error::EngineError> {
-        let net = self.net()?;
-        let mut stop = self.inner.stop.subscribe();
-        let Some(mine) = self.find_doc(outbox).await? else {
-            return Ok(());
-        };
-        let mut theirs: Option<DocHandle> = None;
+async fn follow(
+    device: &Device,
+    docs: &Documents,
+    net: &Net,
+    id: &ContactId,
+    peer: &str,
+    outbox: &str,
+    inbound: Option<String>,
+) -> Result<(), crate::error::EngineError> {
+    let mut stop = device.stopping();
+    let Some(mine) = docs.find(outbox).await? else {
+        return Ok(());
+    };
+    let mut theirs: Option<DocHandle> = None;
+    loop {
+        if theirs.is_none()
+            && let Some(doc) = &inbound
+        {
+            theirs = docs.find(doc).await.ok().flatten();
+        }
+        let waiting_for_theirs = inbound.is_some() && theirs.is_none();
+        let mut changes =
+            futures::stream::select(peer_changes(Some(&mine)), peer_changes(theirs.as_ref()));
         loop {
-            if theirs.is_none()
-                && let Some(doc) = &inbound
-            {
-                theirs = self.find_doc(doc).await.ok().flatten();
+            if *stop.borrow() {
+                return Ok(());
             }
-            let waiting_for_theirs = inbound.is_some() && theirs.is_none();
-            let mut changes =
-                futures::stream::select(peer_changes(Some(&mine)), peer_changes(theirs.as_ref()));
-            loop {
-                if *stop.borrow() {
-                    return Ok(());
-                }
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => return Ok(()),
-                    next = changes.next() => if next.is_none() { return Ok(()) },
-                    // Their panel is not here yet: look again now and then.
-                    _ = tokio::time::sleep(Duration::from_secs(1)), if waiting_for_theirs => {}
-                }
-                tokio::time::sleep(SETTLE).await;
-                while let Some(Some(())) = changes.next().now_or_never() {}
-                if self.contact(id.as_str()).await.is_err() {
-                    net.set_syncing(peer, false);
-                    return Ok(());
-                }
-                let syncing = they_lack_mine(&mine) || theirs.as_ref().is_some_and(i_lack_theirs);
-                net.set_syncing(peer, syncing);
-                if waiting_for_theirs {
-                    break;
-                }
+            tokio::select! {
+                biased;
+                _ = stop.changed() => return Ok(()),
+                next = changes.next() => if next.is_none() { return Ok(()) },
+                // Their panel is not here yet: look again now and then.
+                _ = tokio::time::sleep(Duration::from_secs(1)), if waiting_for_theirs => {}
+            }
+            tokio::time::sleep(SETTLE).await;
+            while let Some(Some(())) = changes.next().now_or_never() {}
+            let cid = id.clone();
+            if device.blocking(move |s| s.contact(&cid)).await?.is_none() {
+                net.set_syncing(peer, false);
+                return Ok(());
+            }
+            let syncing = they_lack_mine(&mine) || theirs.as_ref().is_some_and(i_lack_theirs);
+            net.set_syncing(peer, syncing);
+            if waiting_for_theirs {
+                break;
             }
         }
     }

@@ -12,9 +12,14 @@ pub const LAN_ENV: &str = "BACKSTORY_LAN_DISCOVERY";
 /// Whether to announce this device and look for contacts on the local network (mDNS): the
 /// environment variable, else the stored setting, else on. Local mode never does.
 pub fn lan_discovery(setting: Option<&str>) -> bool {
-    let word = match std::env::var(LAN_ENV) {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => setting.unwrap_or_default().to_string(),
+    lan_discovery_from(std::env::var(LAN_ENV).ok().as_deref(), setting)
+}
+
+/// [`lan_discovery`] with the environment variable's value given.
+pub fn lan_discovery_from(env: Option<&str>, setting: Option<&str>) -> bool {
+    let word = match env {
+        Some(v) if !v.trim().is_empty() => v,
+        _ => setting.unwrap_or_default(),
     };
     !matches!(word.trim(), "off" | "0" | "false" | "no")
 }
@@ -69,8 +74,13 @@ impl fmt::Display for NetworkMode {
 impl NetworkMode {
     /// The mode in force: the environment variable, else the stored setting, else `default`.
     pub fn effective(setting: Option<&str>) -> Result<Self, BadMode> {
-        match std::env::var(NETWORK_ENV) {
-            Ok(v) if !v.trim().is_empty() => v.parse(),
+        Self::effective_from(std::env::var(NETWORK_ENV).ok().as_deref(), setting)
+    }
+
+    /// [`NetworkMode::effective`] with the environment variable's value given.
+    pub fn effective_from(env: Option<&str>, setting: Option<&str>) -> Result<Self, BadMode> {
+        match env {
+            Some(v) if !v.trim().is_empty() => v.parse(),
             _ => setting.map_or(Ok(Self::Default), str::parse),
         }
     }
@@ -81,13 +91,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lan_discovery_is_on_unless_turned_off() {
-        if std::env::var_os(LAN_ENV).is_some() {
-            return; // the environment decides; covered by the process tests
-        }
-        assert!(lan_discovery(None));
-        assert!(lan_discovery(Some("on")));
-        assert!(!lan_discovery(Some("off")));
+    fn lan_discovery_is_on_unless_turned_off_and_the_environment_wins() {
+        assert!(lan_discovery_from(None, None));
+        assert!(lan_discovery_from(None, Some("on")));
+        assert!(!lan_discovery_from(None, Some("off")));
+        assert!(!lan_discovery_from(Some("off"), Some("on")));
+        assert!(lan_discovery_from(Some("on"), Some("off")));
+        assert!(!lan_discovery_from(Some(" 0 "), None));
+        assert!(
+            !lan_discovery_from(Some(""), Some("off")),
+            "an empty variable is unset"
+        );
+    }
+
+    #[test]
+    fn the_environment_overrides_the_network_setting() {
+        assert_eq!(
+            NetworkMode::effective_from(Some("local"), Some("default")),
+            Ok(NetworkMode::Local)
+        );
+        assert_eq!(
+            NetworkMode::effective_from(None, Some("local")),
+            Ok(NetworkMode::Local)
+        );
+        assert_eq!(
+            NetworkMode::effective_from(Some("  "), None),
+            Ok(NetworkMode::Default)
+        );
+        assert!(NetworkMode::effective_from(Some("nonsense"), Some("local")).is_err());
     }
 
     #[test]

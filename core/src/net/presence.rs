@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use iroh::endpoint::{Connection, VarInt};
 use tokio::sync::broadcast;
 
-use super::PeerState;
-use crate::event::Event;
+use super::{NetEvent, PeerState};
 
 /// Connections per peer and the peers whose documents are not yet in step.
 #[derive(Clone, Debug)]
 pub(crate) struct Presence {
     inner: Arc<Mutex<Inner>>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<NetEvent>,
 }
 
 #[derive(Debug, Default)]
@@ -34,7 +33,7 @@ impl Inner {
 }
 
 impl Presence {
-    pub(crate) fn new(events: broadcast::Sender<Event>) -> Self {
+    pub(crate) fn new(events: broadcast::Sender<NetEvent>) -> Self {
         Self {
             inner: Arc::default(),
             events,
@@ -54,7 +53,7 @@ impl Presence {
             (old, inner.state(peer))
         };
         if old != new {
-            let _no_receivers = self.events.send(Event::PeerState {
+            let _no_receivers = self.events.send(NetEvent::PeerState {
                 peer: peer.to_string(),
                 state: new,
             });

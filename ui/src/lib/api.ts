@@ -1,22 +1,25 @@
 // The one door from the windows to the back end: every command, unwrapped (an error result
-// becomes a thrown `ApiError` with its code), plus the few Tauri APIs the windows use. Components
-// import from here only, so tests can replace this module.
+// becomes a thrown `ApiError` with its code), plus the few Tauri APIs the windows use. The commands
+// are the engine's operations, one each, with the same names as everywhere else (`post_entry` is
+// `postEntry` here). Components import from here only, so tests can replace this module.
 
 import { convertFileSrc } from '@tauri-apps/api/core';
-import { open } from '@tauri-apps/plugin-dialog';
-import { commands } from './bindings';
+import { open, save } from '@tauri-apps/plugin-dialog';
+import { commands, type ErrorCode } from './bindings';
 
 type Commands = typeof commands;
 type Answer<K extends keyof Commands> = Awaited<ReturnType<Commands[K]>>;
 type Data<K extends keyof Commands> = Extract<Answer<K>, { status: 'ok' }>['data'];
 
 // The types the windows see, taken from the commands themselves so they follow the generated file.
+export type { ErrorCode };
 export type Profile = Data<'profile'>;
+export type Preferences = Data<'settings'>;
 export type ContactCard = Data<'contacts'>[number];
 export type PeerState = ContactCard['state'];
 export type Invite = Data<'invite'>;
 export type Paired = Data<'join'>;
-export type PendingJoin = Data<'pending'>[number];
+export type PendingJoin = Data<'pendingJoins'>[number];
 export type MyPanel = Data<'myPanel'>;
 export type MyEntry = MyPanel['entries'][number];
 export type Entry = MyEntry['entry'];
@@ -24,19 +27,22 @@ export type EntryKind = Entry['kind'];
 export type Category = MyPanel['categories'][number];
 export type Visibility = MyEntry['visibility'];
 export type VisibilityRule = Visibility['rule'];
-export type NewEntryInput = Parameters<Commands['postEntry']>[1];
+export type NewEntry = Parameters<Commands['postEntry']>[1];
 export type EntryEdit = Parameters<Commands['editEntry']>[1];
+export type Draft = Data<'drafts'>[number];
+export type DraftEdit = Parameters<Commands['commitDraft']>[2];
 export type TheirPanel = Data<'theirPanel'>;
 export type ChangedEntry = TheirPanel['changes']['entries'][number];
 export type EntryState = ChangedEntry['state'];
 export type Span = ChangedEntry['spans'][number];
+export type InspectedDoc = Data<'inspect'>[number];
 export type WindowKind = Parameters<Commands['openWindow']>[0];
 export type MediaRef = Extract<Entry, { kind: 'image' }>['media'];
 
 /** An error a command answered with: a stable `code` to switch on, and the back end's message. */
 export class ApiError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -47,7 +53,7 @@ export class ApiError extends Error {
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
-    const { code, message } = e as { code: string; message?: unknown };
+    const { code, message } = e as { code: ErrorCode; message?: unknown };
     return new ApiError(code, typeof message === 'string' ? message : code);
   }
   if (e instanceof Error) return new ApiError('internal', e.message);
@@ -70,39 +76,60 @@ async function call<T>(answer: Promise<Outcome<T>>): Promise<T> {
 
 export const profile = () => call(commands.profile());
 export const setName = (name: string) => call(commands.setName(name));
-export const setNetwork = (mode: string) => call(commands.setNetwork(mode));
-export const setLanguage = (language: string | null) => call(commands.setLanguage(language));
-export const setReceipts = (on: boolean) => call(commands.setReceipts(on));
-export const setLanDiscovery = (on: boolean) => call(commands.setLanDiscovery(on));
+export const settings = () => call(commands.settings());
+export const getSetting = (key: string) => call(commands.getSetting(key));
+export const setSetting = (key: string, value: string) => call(commands.setSetting(key, value));
 export const contacts = () => call(commands.contacts());
-export const removeContact = (contact: string) => call(commands.removeContact(contact));
-export const openWindow = (kind: WindowKind, contact: string | null = null, ticket: string | null = null) =>
-  call(commands.openWindow(kind, contact, ticket));
-export const invite = (ttlHours: number, approval: boolean) => call(commands.invite(ttlHours, approval));
-export const join = (ticket: string) => call(commands.join(ticket));
-export const pending = () => call(commands.pending());
-export const decideJoin = (id: number, approve: boolean) => call(commands.decideJoin(id, approve));
-export const myPanel = (contact: string) => call(commands.myPanel(contact));
-export const postEntry = (contact: string, entry: NewEntryInput) => call(commands.postEntry(contact, entry));
+export const contact = (id: string) => call(commands.contact(id));
+export const addContact = (name: string) => call(commands.addContact(name));
+export const removeContact = (id: string) => call(commands.removeContact(id));
+export const myPanel = (id: string) => call(commands.myPanel(id));
+export const preview = (id: string) => call(commands.preview(id));
+export const postEntry = (id: string, entry: NewEntry) => call(commands.postEntry(id, entry));
 export const editEntry = (entry: string, edit: EntryEdit) => call(commands.editEntry(entry, edit));
-export const deleteEntry = (entry: string) => call(commands.deleteEntry(entry));
-export const addCategory = (contact: string, name: string) => call(commands.addCategory(contact, name));
-export const renameCategory = (contact: string, category: string, name: string) =>
-  call(commands.renameCategory(contact, category, name));
-export const moveCategory = (contact: string, category: string, index: number) =>
-  call(commands.moveCategory(contact, category, index));
-export const removeCategory = (contact: string, category: string) =>
-  call(commands.removeCategory(contact, category));
+export const removeEntry = (entry: string) => call(commands.removeEntry(entry));
+export const addCategory = (id: string, name: string) => call(commands.addCategory(id, name));
+export const renameCategory = (id: string, category: string, name: string) =>
+  call(commands.renameCategory(id, category, name));
+export const moveCategory = (id: string, category: string, position: number) =>
+  call(commands.moveCategory(id, category, position));
+export const removeCategory = (id: string, category: string) => call(commands.removeCategory(id, category));
+export const prepareEntry = (id: string | null, entry: NewEntry) => call(commands.prepareEntry(id, entry));
+export const drafts = () => call(commands.drafts());
+export const commitDraft = (draft: string, to: string[], edit: DraftEdit) =>
+  call(commands.commitDraft(draft, to, edit));
+export const discardDraft = (draft: string) => call(commands.discardDraft(draft));
+export const theirPanel = (id: string) => call(commands.theirPanel(id));
+export const markSeen = (id: string, heads: string[]) => call(commands.markSeen(id, heads));
+/** Fetches an entry's media from their device; answers the local copy a window may show. */
+export const fetchMedia = async (id: string, entry: string) => (await call(commands.fetchMedia(id, entry, null))).path;
+export const exportPanel = (id: string, path: string) => call(commands.exportPanel(id, path));
+export const importPanel = (id: string, path: string) => call(commands.importPanel(id, path));
+export const invite = (ttlSecs: number, approval: boolean) => call(commands.invite(ttlSecs, approval));
+export const join = (ticket: string) => call(commands.join(ticket));
+export const pendingJoins = () => call(commands.pendingJoins());
+export const decideJoin = (id: number, approve: boolean) => call(commands.decideJoin(id, approve));
 export const parseWhen = (text: string) => call(commands.parseWhen(text));
-export const theirPanel = (contact: string) => call(commands.theirPanel(contact));
-export const markSeen = (contact: string, heads: string[]) => call(commands.markSeen(contact, heads));
-export const fetchMedia = (contact: string, entry: string) => call(commands.fetchMedia(contact, entry));
+export const clock = () => call(commands.clock());
+export const advanceClock = (millis: number) => call(commands.advanceClock(millis));
+export const inspect = () => call(commands.inspect());
+export const openWindow = (kind: WindowKind, id: string | null = null, ticket: string | null = null) =>
+  call(commands.openWindow(kind, id, ticket));
 
 /** Asks for one file with the system's picker; null when cancelled. */
 export async function pickFile(title: string): Promise<string | null> {
   try {
     const chosen = await open({ title, multiple: false, directory: false });
     return typeof chosen === 'string' ? chosen : null;
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Asks where to save a file with the system's picker; null when cancelled. */
+export async function pickSaveFile(title: string, defaultPath: string): Promise<string | null> {
+  try {
+    return (await save({ title, defaultPath })) ?? null;
   } catch (e) {
     throw toApiError(e);
   }

@@ -7,59 +7,84 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
-	/**  Who I am. */
+	/**  Who I am: id, name, data directory, the network in force and my addresses. */
 	profile: () => typedError<Profile, ApiError>(__TAURI_INVOKE("profile")),
 	/**  Sets my display name. */
 	setName: (name: string) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_name", { name })),
-	/**  Sets the network mode for the next start. */
-	setNetwork: (mode: string) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_network", { mode })),
-	/**  Turns discovery on the local network on or off, for the next start. */
-	setLanDiscovery: (on: boolean) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_lan_discovery", { on })),
-	/**  Chooses the language, or follows the system with null. */
-	setLanguage: (language: string | null) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_language", { language })),
-	/**  Turns read receipts on or off. */
-	setReceipts: (on: boolean) => typedError<Profile, ApiError>(__TAURI_INVOKE("set_receipts", { on })),
-	/**  Every contact with both panel icons' state. */
+	/**  Every preference with its value. */
+	settings: () => typedError<Preferences, ApiError>(__TAURI_INVOKE("settings")),
+	/**  One preference's value, as text. */
+	getSetting: (key: string) => typedError<string, ApiError>(__TAURI_INVOKE("get_setting", { key })),
+	/**  Sets one preference; a bad value is refused and changes nothing. */
+	setSetting: (key: string, value: string) => typedError<Preferences, ApiError>(__TAURI_INVOKE("set_setting", { key, value })),
+	/**  Every contact as the main window lists it. */
 	contacts: () => typedError<ContactCard[], ApiError>(__TAURI_INVOKE("contacts")),
-	/**  Unpairs a contact: they lose access at once. */
-	removeContact: (contact: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_contact", { contact })),
-	/**  Opens (or brings to the front) one of the app's windows. */
-	openWindow: (kind: WindowKind, contact: string | null, ticket: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("open_window", { kind, contact, ticket })),
-	/**  Makes a one-use ticket valid for `ttl_hours`. */
-	invite: (ttlHours: number, approval: boolean) => typedError<Invite, ApiError>(__TAURI_INVOKE("invite", { ttlHours, approval })),
-	/**  Joins with a ticket (text or `backstory://pair/` link). */
-	join: (ticket: string) => typedError<Paired, ApiError>(__TAURI_INVOKE("join", { ticket })),
-	/**  Joins waiting for my approval. */
-	pending: () => typedError<PendingJoin[], ApiError>(__TAURI_INVOKE("pending")),
-	/**  Approves or denies a waiting join. */
-	decideJoin: (id: number, approve: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("decide_join", { id, approve })),
-	/**  My panel for a contact: every entry with its rule. */
+	/**  One contact as the main window lists it. */
+	contact: (contact: string) => typedError<ContactCard, ApiError>(__TAURI_INVOKE("contact", { contact })),
+	/**  Adds a contact by name, for panels carried by file. */
+	addContact: (name: string) => typedError<Contact, ApiError>(__TAURI_INVOKE("add_contact", { name })),
+	/**  Unpairs and removes a contact: they lose access at once. */
+	removeContact: (contact: string) => typedError<Contact, ApiError>(__TAURI_INVOKE("remove_contact", { contact })),
+	/**  My panel for a contact: every entry with its rule and whether they see it now. */
 	myPanel: (contact: string) => typedError<MyPanel, ApiError>(__TAURI_INVOKE("my_panel", { contact })),
-	/**  Adds an entry to my panel for a contact; returns its id once it is durable. */
-	postEntry: (contact: string, entry: NewEntryInput) => typedError<string, ApiError>(__TAURI_INVOKE("post_entry", { contact, entry })),
+	/**  Exactly what a contact can see of my panel right now, read from what was published. */
+	preview: (contact: string) => typedError<Preview, ApiError>(__TAURI_INVOKE("preview", { contact })),
+	/**  Adds an entry to my panel for a contact; answers once it is durable. */
+	postEntry: (contact: string, entry: NewEntry) => typedError<EntryId, ApiError>(__TAURI_INVOKE("post_entry", { contact, entry })),
 	/**  Changes an entry's text, category or rule. */
-	editEntry: (entry: string, edit: EntryEdit) => typedError<null, ApiError>(__TAURI_INVOKE("edit_entry", { entry, edit })),
-	/**  Deletes an entry from my panel. */
-	deleteEntry: (entry: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_entry", { entry })),
-	/**  Adds a category; returns its id. */
-	addCategory: (contact: string, name: string) => typedError<string, ApiError>(__TAURI_INVOKE("add_category", { contact, name })),
+	editEntry: (entry: EntryId, edit: EntryEdit) => typedError<null, ApiError>(__TAURI_INVOKE("edit_entry", { entry, edit })),
+	/**  Removes an entry from my panel. */
+	removeEntry: (entry: EntryId) => typedError<null, ApiError>(__TAURI_INVOKE("remove_entry", { entry })),
+	/**  Adds a category at the end; answers its id. */
+	addCategory: (contact: string, name: string) => typedError<CategoryId, ApiError>(__TAURI_INVOKE("add_category", { contact, name })),
 	/**  Renames a category. */
-	renameCategory: (contact: string, category: string, name: string) => typedError<null, ApiError>(__TAURI_INVOKE("rename_category", { contact, category, name })),
+	renameCategory: (contact: string, category: CategoryId, name: string) => typedError<null, ApiError>(__TAURI_INVOKE("rename_category", { contact, category, name })),
 	/**  Moves a category to a position (0 is first). */
-	moveCategory: (contact: string, category: string, index: number) => typedError<null, ApiError>(__TAURI_INVOKE("move_category", { contact, category, index })),
-	/**  Removes a category; its entries move to the first remaining one. */
-	removeCategory: (contact: string, category: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_category", { contact, category })),
-	/**  Reads a time as people type it ("in 3 days", "3d", "2026-12-01"). */
-	parseWhen: (text: string) => typedError<Timestamp, ApiError>(__TAURI_INVOKE("parse_when", { text })),
+	moveCategory: (contact: string, category: CategoryId, position: number) => typedError<null, ApiError>(__TAURI_INVOKE("move_category", { contact, category, position })),
+	/**  Removes a category; its entries move to the first remaining one, which is answered. */
+	removeCategory: (contact: string, category: CategoryId) => typedError<CategoryId, ApiError>(__TAURI_INVOKE("remove_category", { contact, category })),
+	/**  Prepares an entry without publishing it: validated, attachments imported, kept. */
+	prepareEntry: (contact: string | null, entry: NewEntry) => typedError<Draft, ApiError>(__TAURI_INVOKE("prepare_entry", { contact, entry })),
+	/**  Drafts and suggestions waiting, newest first. */
+	drafts: () => typedError<Draft[], ApiError>(__TAURI_INVOKE("drafts")),
+	/**  Publishes a draft to one or more contacts, with last changes; answers the entries. */
+	commitDraft: (draft: DraftId, to: string[], edit: DraftEdit) => typedError<EntryId[], ApiError>(__TAURI_INVOKE("commit_draft", { draft, to, edit })),
+	/**  Discards a draft. */
+	discardDraft: (draft: DraftId) => typedError<null, ApiError>(__TAURI_INVOKE("discard_draft", { draft })),
 	/**  Their panel for me, with what changed since I last looked. */
 	theirPanel: (contact: string) => typedError<TheirPanel, ApiError>(__TAURI_INVOKE("their_panel", { contact })),
-	/**  Records that I have seen their panel up to `heads`. */
+	/**  Records that I have seen their panel up to these heads. */
 	markSeen: (contact: string, heads: string[]) => typedError<null, ApiError>(__TAURI_INVOKE("mark_seen", { contact, heads })),
 	/**
-	 *  Fetches an entry's media from their device (progress arrives as events) and returns the local
-	 *  path of the verified file, which the window may show.
+	 *  Fetches an entry's media from the contact's device (progress arrives as events)
+	 *  and saves it to `out`, or to the copy the windows show.
 	 */
-	fetchMedia: (contact: string, entry: string) => typedError<string, ApiError>(__TAURI_INVOKE("fetch_media", { contact, entry })),
+	fetchMedia: (contact: string, entry: EntryId, out: string | null) => typedError<Fetched, ApiError>(__TAURI_INVOKE("fetch_media", { contact, entry, out })),
+	/**  Writes my panel for a contact (only what they may see) to a file. */
+	exportPanel: (contact: string, path: string) => typedError<null, ApiError>(__TAURI_INVOKE("export_panel", { contact, path })),
+	/**  Imports a panel file a contact gave me. */
+	importPanel: (contact: string, path: string) => typedError<ImportSummary, ApiError>(__TAURI_INVOKE("import_panel", { contact, path })),
+	/**  Makes a one-use pairing ticket. */
+	invite: (ttlSecs: number, approval: boolean) => typedError<Invite, ApiError>(__TAURI_INVOKE("invite", { ttlSecs, approval })),
+	/**  Pairs with the person who gave me this ticket (text or `backstory://` link). */
+	join: (ticket: string) => typedError<Paired, ApiError>(__TAURI_INVOKE("join", { ticket })),
+	/**  Joins waiting for my approval. */
+	pendingJoins: () => typedError<PendingJoin[], ApiError>(__TAURI_INVOKE("pending_joins")),
+	/**  Approves or denies a waiting join. */
+	decideJoin: (id: number, approve: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("decide_join", { id, approve })),
+	/**
+	 *  Reads a time as people type it ("in 3 days", "3d", "2026-12-01"), on the
+	 *  engine's clock.
+	 */
+	parseWhen: (text: string) => typedError<Timestamp, ApiError>(__TAURI_INVOKE("parse_when", { text })),
+	/**  The engine's clock: the current instant. */
+	clock: () => typedError<Timestamp, ApiError>(__TAURI_INVOKE("clock")),
+	/**  Moves the engine's clock forward; only an engine on a test clock accepts it. */
+	advanceClock: (millis: number) => typedError<Timestamp, ApiError>(__TAURI_INVOKE("advance_clock", { millis })),
+	/**  Every document this device holds: its current content and its whole history. */
+	inspect: () => typedError<InspectedDoc[], ApiError>(__TAURI_INVOKE("inspect")),
+	/**  Opens (or brings to the front) one of the app's windows. */
+	openWindow: (kind: WindowKind, contact: string | null, ticket: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("open_window", { kind, contact, ticket })),
 };
 
 /** Events */
@@ -118,7 +143,7 @@ export type Contact = {
 	peer: string | null,
 };
 
-/**  One contact as the main window lists it. */
+/**  One contact as the main window and `backstory contacts` list it. */
 export type ContactCard = {
 	/**  The contact's id on this device. */
 	id: ContactId,
@@ -138,6 +163,54 @@ export type ContactCard = {
 
 /**  Identifies a contact on this device. */
 export type ContactId = string;
+
+/**  A prepared entry, kept durably until it is posted or discarded. */
+export type Draft = {
+	/**  Its id. */
+	id: DraftId,
+	/**  When it was prepared. */
+	created: Timestamp,
+	/**  The contact it was prepared for, if one. */
+	contact: ContactId | null,
+	/**  The category; the panel's first (or the one the kind suggests) when absent. */
+	category: CategoryId | null,
+	/**  Body or caption. */
+	text: string,
+	/**  Who may see it, and when, once posted. */
+	visibility: Visibility,
+	/**  Where it came from. */
+	source: DraftSource,
+} & Kind;
+
+/**  What may change when a draft is committed; absent fields keep the draft's own. */
+export type DraftEdit = {
+	/**  The category. */
+	category?: CategoryId | null,
+	/**  The text. */
+	text?: string | null,
+	/**  The rule. */
+	visibility?: Visibility | null,
+};
+
+/**  Identifies a draft on this device. */
+export type DraftId = string;
+
+/**  Where a draft came from. */
+export type DraftSource = 
+/**  Prepared by the author. */
+{ from: "manual" } | 
+/**  Noticed by the video watcher. */
+{ from: "watcher"; 
+/**  The player program or its identity (`mpv`, `VLC media player`, a flatpak app id). */
+player: string; 
+/**  The URL or file path it played. */
+location: string; 
+/**  How it was noticed: `poll`, `mpris` or `history`. */
+via: string; 
+/**  When it was noticed. */
+seen: Timestamp } | 
+/**  Taken with the screenshot component. */
+{ from: "screenshot" };
 
 /**  Something the engine did or noticed, as every window receives it. */
 export type EngineEvent = Event;
@@ -161,11 +234,11 @@ export type Entry = {
 /**  Changes to an entry; absent fields stay as they are. */
 export type EntryEdit = {
 	/**  New text (body or caption). */
-	text: string | null,
+	text?: string | null,
 	/**  New category. */
-	category: CategoryId | null,
+	category?: CategoryId | null,
 	/**  New visibility rule. */
-	visibility: Visibility | null,
+	visibility?: Visibility | null,
 };
 
 /**  Identifies one entry; unique within the author's panels. */
@@ -186,6 +259,8 @@ export type ErrorCode =
 "unknown_contact" | 
 /**  No such category. */
 "unknown_category" | 
+/**  No such draft or suggestion. */
+"unknown_draft" | 
 /**  No such entry. */
 "unknown_entry" | 
 /**  The request is malformed or contradicts itself. */
@@ -196,8 +271,14 @@ export type ErrorCode =
 "too_large" | 
 /**  An imported file is not a valid panel, or not from that contact. */
 "bad_import" | 
-/**  A ticket could not be read: malformed, truncated or damaged. */
+/**  A ticket could not be read: it is not a ticket, or has characters a ticket never has. */
 "bad_ticket" | 
+/**  A ticket was cut short. */
+"ticket_truncated" | 
+/**  A ticket's checksum does not match: a character was changed. */
+"ticket_damaged" | 
+/**  A ticket was made by a newer Backstory. */
+"ticket_too_new" | 
 /**  The ticket expired. */
 "ticket_expired" | 
 /**  The ticket was used already. */
@@ -223,14 +304,28 @@ export type ErrorCode =
 
 /**  Something the engine did or noticed. */
 export type Event = 
-/**  A contact was added. */
-{ event: "contact_added"; 
-/**  The contact. */
-contact: ContactId } | 
 /**  My display name changed. */
 { event: "name_changed"; 
 /**  The new name. */
 name: string } | 
+/**  A setting changed. */
+{ event: "setting_changed"; 
+/**  Its key. */
+key: string } | 
+/**  A contact was added. */
+{ event: "contact_added"; 
+/**  The contact. */
+contact: ContactId } | 
+/**  A contact was removed; they lost access at once. */
+{ event: "contact_removed"; 
+/**  The contact. */
+contact: ContactId } | 
+/**  A contact's device came online, went offline, or started or finished syncing. */
+{ event: "contact_state"; 
+/**  The contact. */
+contact: ContactId; 
+/**  Its state now. */
+state: PeerState } | 
 /**  An entry was added to my panel for a contact. */
 { event: "entry_posted"; 
 /**  The contact. */
@@ -243,8 +338,8 @@ entry: EntryId } |
 contact: ContactId; 
 /**  The entry. */
 entry: EntryId } | 
-/**  An entry was deleted from my panel. */
-{ event: "entry_deleted"; 
+/**  An entry was removed from my panel. */
+{ event: "entry_removed"; 
 /**  The contact. */
 contact: ContactId; 
 /**  The entry. */
@@ -261,10 +356,12 @@ contact: ContactId;
 visible: number; 
 /**  When the next rule flips, if any. */
 next_change: Timestamp | null } | 
-/**  A contact was removed; they lost access at once. */
-{ event: "contact_removed"; 
+/**  A contact's document for me changed: their panel, or what they say back about mine. */
+{ event: "panel_received"; 
 /**  The contact. */
-contact: ContactId } | 
+contact: ContactId; 
+/**  Updates of theirs I have not seen. */
+unseen: number } | 
 /**  Someone presented one of my tickets that needs my approval. */
 { event: "join_requested"; 
 /**  Who, with the safety words. */
@@ -273,12 +370,6 @@ pending: PendingJoin } |
 { event: "pairing_pending"; 
 /**  The inviter's endpoint id. */
 peer: string } | 
-/**  A peer's device came online or went offline. */
-{ event: "peer_state"; 
-/**  The peer's endpoint id. */
-peer: string; 
-/**  Its state now. */
-state: PeerState } | 
 /**  Bytes of a media file arrived from a contact. */
 { event: "media_progress"; 
 /**  The contact. */
@@ -289,16 +380,48 @@ entry: EntryId;
 bytes: number; 
 /**  Bytes in all. */
 total: number } | 
-/**  A contact's panel for me changed. */
-{ event: "panel_received"; 
-/**  The contact. */
-contact: ContactId; 
-/**  Updates I have not seen. */
-unseen: number } | 
-/**  Someone asked the app to come to the front, optionally to open a `backstory://` link. */
-{ event: "open_requested"; 
-/**  The link, if any. */
-link: string | null };
+/**  A draft was saved or changed. */
+{ event: "draft_saved"; 
+/**  The draft. */
+draft: DraftId } | 
+/**  A draft was posted or discarded. */
+{ event: "draft_removed"; 
+/**  The draft. */
+draft: DraftId };
+
+/**  A media file fetched from a contact. */
+export type Fetched = {
+	/**  The entry. */
+	entry: EntryId,
+	/**  The verified BLAKE3 hash. */
+	hash: string,
+	/**  Its size. */
+	size: number,
+	/**  Its media type. */
+	mime: string,
+	/**  Where it was saved: the path asked for, or the copy the windows may show. */
+	path: string,
+};
+
+/**  What an import brought. */
+export type ImportSummary = {
+	/**  The contact. */
+	contact: Contact,
+	/**  Updates I have not seen yet. */
+	unseen: number,
+};
+
+/**  One document as stored. */
+export type InspectedDoc = {
+	/**  The document id. */
+	id: string,
+	/**  What it is to me. */
+	role: string,
+	/**  Its heads. */
+	heads: string[],
+	/**  Every change: actor, sequence, time, message, dependencies and every operation. */
+	changes: Value[],
+};
 
 /**  A fresh invitation. */
 export type Invite = {
@@ -405,26 +528,33 @@ export type MyEntry = {
 	visible_now: boolean,
 };
 
-/**  My panel for one contact, as the editor shows it. */
+/**  My panel for one contact, as the editor and `backstory panel` show it. */
 export type MyPanel = {
 	/**  The contact. */
 	contact: Contact,
 	/**  Categories in display order. */
 	categories: Category[],
-	/**  Every entry, hidden ones included. */
+	/**  Every entry, hidden ones included, in creation order. */
 	entries: MyEntry[],
+	/**  How many entries they see now. */
+	visible: number,
+	/**  When what they see next changes by itself, if a rule says so. */
+	next_change: Timestamp | null,
 };
 
-/**  A new entry as the editor's composer makes it. */
-export type NewEntryInput = {
+/**
+ *  A new entry as the front ends describe it. An entry holds a link or a file, not both; a file
+ *  becomes a picture, sound, video or file entry by its type.
+ */
+export type NewEntry = {
 	/**  The category; the panel's first when absent. */
-	category: string | null,
-	/**  Body or caption. */
-	text: string,
-	/**  A web link, making this a link entry. */
-	link: string | null,
-	/**  A file to attach (absolute path), making this a media or file entry. */
-	file: string | null,
+	category?: CategoryId | null,
+	/**  Body of a text entry, caption of the others. */
+	text?: string,
+	/**  A web link (http or https), making this a link entry. */
+	link?: string | null,
+	/**  A file to attach (absolute path); it is copied into the data directory. */
+	file?: string | null,
 	/**  Who may see it, and when. */
 	visibility: Visibility,
 };
@@ -447,6 +577,14 @@ export type PanelChanges = {
 	removed: Entry[],
 	/**  The document's heads now: store them when the viewer has looked. */
 	heads: string[],
+};
+
+/**  A panel as read from an outbox: what its viewer sees. */
+export type PanelView = {
+	/**  Categories in display order. */
+	categories: Category[],
+	/**  Entries, oldest first. */
+	entries: Entry[],
 };
 
 /**  Whether a contact's device is reachable now. */
@@ -472,24 +610,44 @@ export type PendingJoin = {
 	since: Timestamp,
 };
 
-/**  Who I am and how the app is set up. */
-export type Profile = {
-	/**  My endpoint id. */
-	id: string,
-	/**  My display name. */
-	name: string,
-	/**  Where my data lives. */
-	data_dir: string,
-	/**  The network mode setting (takes effect at the next start). */
-	network: string,
-	/**  The network mode in force now. */
-	network_in_force: string,
+/**  Every preference, typed. `settings` lists them; `set_setting` changes one by key. */
+export type Preferences = {
 	/**  The chosen language; none follows the system. */
 	language: string | null,
-	/**  Whether I send read receipts. */
+	/**  Whether my contacts learn what I have seen of their panels. */
 	receipts: boolean,
-	/**  Whether this device finds contacts on the local network (takes effect at the next start). */
+	/**
+	 *  The network mode setting (`default`, `local`, `relay=URL`); it takes effect at the next
+	 *  start.
+	 */
+	network: string,
+	/**
+	 *  Whether this device announces itself and looks for contacts on the local network (mDNS);
+	 *  it takes effect at the next start.
+	 */
 	lan_discovery: boolean,
+};
+
+/**  What a contact sees of my panel now, read from the published document itself. */
+export type Preview = {
+	/**  The contact. */
+	contact: Contact,
+	/**  Their view of it. */
+	panel: PanelView,
+};
+
+/**  Who I am. */
+export type Profile = {
+	/**  My endpoint id (public key). */
+	id: string,
+	/**  My display name (empty until set). */
+	name: string,
+	/**  The data directory. */
+	data_dir: string,
+	/**  The network mode in force now. */
+	network: string,
+	/**  Where this device can be reached directly. */
+	addrs: string[],
 };
 
 /**  Where an entry came from. */
@@ -539,6 +697,8 @@ export type TheirsSummary = {
  *  Documents never read a clock: every operation takes `now` as a parameter.
  */
 export type Timestamp = number;
+
+export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
 /**  Who may see an entry, and when. Lives only in the author's master panel. */
 export type Visibility = 

@@ -1,39 +1,54 @@
-// From an error a command answered to a sentence a person understands, chosen by its code.
+// From an error a command answered to a sentence a person understands, chosen by its code. The
+// codes are the engine's own (`ErrorCode` in the generated bindings): a new code does not compile
+// until it has its sentence here.
 
+import type { ErrorCode } from './bindings';
 import { t, type MessageKey } from './i18n';
 
-const KNOWN = new Set([
-  'bad_ticket',
-  'ticket_expired',
-  'ticket_used',
-  'ticket_unknown',
-  'self_pairing',
-  'already_paired',
-  'denied',
-  'unreachable',
-  'too_large',
-  'invalid_input',
-  'unknown_contact',
-  'unknown_entry',
-  'unknown_category',
-  'file_not_found',
-  'bad_import',
-  'no_engine',
-  'busy',
-  'storage',
-  'internal',
-]);
+const MESSAGES: Record<ErrorCode, MessageKey> = {
+  unknown_contact: 'error.unknown_contact',
+  unknown_category: 'error.unknown_category',
+  unknown_draft: 'error.unknown_draft',
+  unknown_entry: 'error.unknown_entry',
+  invalid_input: 'error.invalid_input',
+  file_not_found: 'error.file_not_found',
+  too_large: 'error.too_large',
+  bad_import: 'error.bad_import',
+  bad_ticket: 'error.bad_ticket',
+  ticket_truncated: 'error.ticket_truncated',
+  ticket_damaged: 'error.ticket_damaged',
+  ticket_too_new: 'error.ticket_too_new',
+  ticket_expired: 'error.ticket_expired',
+  ticket_used: 'error.ticket_used',
+  ticket_unknown: 'error.ticket_unknown',
+  self_pairing: 'error.self_pairing',
+  already_paired: 'error.already_paired',
+  denied: 'error.denied',
+  unreachable: 'error.unreachable',
+  storage: 'error.storage',
+  no_engine: 'error.no_engine',
+  busy: 'error.busy',
+  internal: 'error.internal',
+};
+
+/** Every error code there is. */
+export const ERROR_CODES = Object.keys(MESSAGES) as ErrorCode[];
+
+function isCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(MESSAGES, code);
+}
 
 /** A friendly, localized message for an error: by its code, else the back end's message. */
 export function errorText(e: unknown): string {
   const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
   const raw =
     e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e ?? '');
-  if (KNOWN.has(code)) return t(`error.${code}` as MessageKey, { message: raw });
+  if (isCode(code)) return t(MESSAGES[code], { message: raw });
   return raw || t('error.unknown', { message: code });
 }
 
 /** The code of an error, if it has one. */
-export function errorCode(e: unknown): string | null {
-  return e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : null;
+export function errorCode(e: unknown): ErrorCode | null {
+  const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : null;
+  return code !== null && isCode(code) ? code : null;
 }

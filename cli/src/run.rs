@@ -1,0 +1,316 @@
+//! Each command as the engine operations it sends, and the view it renders.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use backstory_core::control::Client;
+use backstory_core::crdt::{CategoryId, EntryId, Visibility};
+use backstory_core::draft::{DraftEdit, DraftId};
+use backstory_core::op;
+use backstory_core::view::{EntryEdit, NewEntry};
+
+use crate::args::{
+    CategoriesCmd, Cli, ClockCmd, Cmd, ContactsCmd, DraftsCmd, EditArgs, PostArgs, Rule,
+    SettingsCmd,
+};
+use crate::render::Out;
+
+/// Runs one command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = backstory_core::paths::resolve(cli.data_dir.as_deref())?;
+    if let Cmd::Node = cli.cmd {
+        return crate::node::run(&dir, cli.json).await;
+    }
+    let mut client = Client::connect(&dir).await?;
+    let out = Out::new(cli.json);
+    let c = &mut client;
+    match cli.cmd {
+        Cmd::Node => Ok(()),
+        Cmd::Id => out.profile(&c.call(op::Profile {}).await?),
+        Cmd::Name { name } => out.profile(&c.call(op::SetName { name }).await?),
+        Cmd::Contacts { action } => match action {
+            None => out.contacts(&c.call(op::Contacts {}).await?),
+            Some(ContactsCmd::Show { contact }) => {
+                out.contacts(&[c.call(op::Contact { contact }).await?])
+            }
+            Some(ContactsCmd::Add { name }) => out.contact(&c.call(op::AddContact { name }).await?),
+            Some(ContactsCmd::Rm { contact }) => {
+                let gone = c.call(op::RemoveContact { contact }).await?;
+                out.done(&format!("removed {}", gone.name))
+            }
+        },
+        Cmd::Post(post) => self::post(c, &out, post).await,
+        Cmd::Edit(edit) => self::edit(c, &out, edit).await,
+        Cmd::Rm { entry } => {
+            c.call(op::RemoveEntry {
+                entry: EntryId::new(entry),
+            })
+            .await?;
+            out.done("removed")
+        }
+        Cmd::Panel { contact, as_viewer } => {
+            if as_viewer {
+                out.preview(&c.call(op::Preview { contact }).await?)
+            } else {
+                out.my_panel(&c.call(op::MyPanel { contact }).await?)
+            }
+        }
+        Cmd::Show {
+            contact,
+            since_last,
+            keep_unseen,
+        } => {
+            let panel = c
+                .call(op::TheirPanel {
+                    contact: contact.clone(),
+                })
+                .await?;
+            out.their_panel(&panel, since_last)?;
+            if panel.shared && !keep_unseen {
+                let heads = panel.changes.heads.clone();
+                c.call(op::MarkSeen { contact, heads }).await?;
+            }
+            Ok(())
+        }
+        Cmd::Categories { contact, action } => categories(c, &out, contact, action).await,
+        Cmd::Export { to, file } => {
+            let path = absolute(file)?;
+            c.call(op::ExportPanel {
+                contact: to,
+                path: path.clone(),
+            })
+            .await?;
+            out.done(&format!("wrote {}", path.display()))
+        }
+        Cmd::Import { from, file } => {
+            let path = absolute(file)?;
+            out.imported(
+                &c.call(op::ImportPanel {
+                    contact: from,
+                    path,
+                })
+                .await?,
+            )
+        }
+        Cmd::Invite {
+            ttl,
+            require_approval,
+        } => {
+            let ttl = backstory_core::when::parse_duration(&ttl)?;
+            out.invite(
+                &c.call(op::Invite {
+                    ttl_secs: ttl.as_secs().max(1),
+                    approval: require_approval,
+                })
+                .await?,
+            )
+        }
+        Cmd::Join { ticket } => out.paired(&c.call(op::Join { ticket }).await?),
+        Cmd::Pending => out.pending(&c.call(op::PendingJoins {}).await?),
+        Cmd::Approve { id } => {
+            c.call(op::DecideJoin {
+                id: pending_id(id)?,
+                approve: true,
+            })
+            .await?;
+            out.done("approved")
+        }
+        Cmd::Deny { id } => {
+            c.call(op::DecideJoin {
+                id: pending_id(id)?,
+                approve: false,
+            })
+            .await?;
+            out.done("denied")
+        }
+        Cmd::Fetch {
+            contact,
+            entry,
+            out: path,
+        } => {
+            let path = path.map(absolute).transpose()?;
+            let fetched = c
+                .call(op::FetchMedia {
+                    contact,
+                    entry: EntryId::new(entry),
+                    out: path,
+                })
+                .await?;
+            out.fetched(&fetched)
+        }
+        Cmd::Inspect => out.inspect(&c.call(op::Inspect {}).await?),
+        Cmd::Settings { action } => match action {
+            None => out.settings(&c.call(op::Settings {}).await?),
+            Some(SettingsCmd::Get { key }) => out.value(&c.call(op::GetSetting { key }).await?),
+            Some(SettingsCmd::Set { key, value }) => {
+                out.settings(&c.call(op::SetSetting { key, value }).await?)
+            }
+        },
+        Cmd::Drafts { action } => drafts(c, &out, action).await,
+        Cmd::Clock { action } => match action {
+            None => out.time(c.call(op::Clock {}).await?),
+            Some(ClockCmd::Advance { by }) => {
+                let by = backstory_core::when::parse_duration(&by)?;
+                let millis = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+                out.time(c.call(op::AdvanceClock { millis }).await?)
+            }
+        },
+        Cmd::Events => {
+            let mut events = client.events().await?;
+            while let Some(e) = events.next().await? {
+                out.event(&e)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn pending_id(id: u64) -> anyhow::Result<u32> {
+    u32::try_from(id).context("no such pending join")
+}
+
+/// A rule with its times read by the engine, on the engine's clock.
+async fn rule(c: &mut Client, rule: Option<Rule>) -> anyhow::Result<Option<Visibility>> {
+    let when = |text: String| op::ParseWhen { text };
+    Ok(match rule {
+        None => None,
+        Some(Rule::Visible) => Some(Visibility::Visible),
+        Some(Rule::Hidden) => Some(Visibility::Hidden),
+        Some(Rule::RevealAfter(t)) => Some(Visibility::RevealAfter(c.call(when(t)).await?)),
+        Some(Rule::VisibleUntil(t)) => Some(Visibility::VisibleUntil(c.call(when(t)).await?)),
+    })
+}
+
+async fn post(c: &mut Client, out: &Out, post: PostArgs) -> anyhow::Result<()> {
+    let visibility = rule(c, post.rule.rule())
+        .await?
+        .unwrap_or(Visibility::Visible);
+    let entry = NewEntry {
+        category: post.category.map(CategoryId::new),
+        text: post.text.unwrap_or_default(),
+        link: post.link,
+        file: post.file.map(absolute).transpose()?,
+        visibility,
+    };
+    if post.draft {
+        let draft = c
+            .call(op::PrepareEntry {
+                contact: Some(post.to),
+                entry,
+            })
+            .await?;
+        return out.id(draft.id.as_str());
+    }
+    let id = c
+        .call(op::PostEntry {
+            contact: post.to,
+            entry,
+        })
+        .await?;
+    out.id(id.as_str())
+}
+
+async fn edit(c: &mut Client, out: &Out, edit: EditArgs) -> anyhow::Result<()> {
+    let visibility = rule(c, edit.rule.rule()).await?;
+    let change = EntryEdit {
+        text: edit.text,
+        category: edit.category.map(CategoryId::new),
+        visibility,
+    };
+    if change == EntryEdit::default() {
+        // Caught by clap's rules in practice; kept for a clear message.
+        anyhow::bail!("nothing to change: give --text, --category or a visibility rule");
+    }
+    c.call(op::EditEntry {
+        entry: EntryId::new(edit.entry),
+        edit: change,
+    })
+    .await?;
+    out.done("edited")
+}
+
+async fn drafts(c: &mut Client, out: &Out, action: Option<DraftsCmd>) -> anyhow::Result<()> {
+    match action {
+        None => out.drafts(&c.call(op::Drafts {}).await?),
+        Some(DraftsCmd::Post {
+            draft,
+            to,
+            text,
+            category,
+            rule: r,
+        }) => {
+            let visibility = rule(c, r.rule()).await?;
+            let ids = c
+                .call(op::CommitDraft {
+                    draft: DraftId::new(draft),
+                    to,
+                    edit: DraftEdit {
+                        category: category.map(CategoryId::new),
+                        text,
+                        visibility,
+                    },
+                })
+                .await?;
+            out.ids(&ids)
+        }
+        Some(DraftsCmd::Rm { draft }) => {
+            c.call(op::DiscardDraft {
+                draft: DraftId::new(draft),
+            })
+            .await?;
+            out.done("discarded")
+        }
+    }
+}
+
+async fn categories(
+    c: &mut Client,
+    out: &Out,
+    contact: String,
+    action: Option<CategoriesCmd>,
+) -> anyhow::Result<()> {
+    match action {
+        None => out.categories(&c.call(op::MyPanel { contact }).await?),
+        Some(CategoriesCmd::Add { name }) => {
+            let id = c.call(op::AddCategory { contact, name }).await?;
+            out.id(id.as_str())
+        }
+        Some(CategoriesCmd::Rename { category, name }) => {
+            c.call(op::RenameCategory {
+                contact,
+                category: CategoryId::new(category),
+                name,
+            })
+            .await?;
+            out.done("renamed")
+        }
+        Some(CategoriesCmd::Move { category, position }) => {
+            c.call(op::MoveCategory {
+                contact,
+                category: CategoryId::new(category),
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+            })
+            .await?;
+            out.done("moved")
+        }
+        Some(CategoriesCmd::Rm { category }) => {
+            let fallback = c
+                .call(op::RemoveCategory {
+                    contact,
+                    category: CategoryId::new(category),
+                })
+                .await?;
+            out.done(&format!("removed; its entries moved to {fallback}"))
+        }
+    }
+}
+
+/// Paths go to the engine, which has its own working directory: make them absolute here.
+pub fn absolute(path: PathBuf) -> anyhow::Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    Ok(std::env::current_dir()
+        .context("cannot read the current directory")?
+        .join(path))
+}

@@ -1,0 +1,132 @@
+//! The documents: samod's repository over the SQLite store, with the handles opened so far and the
+//! store's health (a document write that could not be made durable stops all further writes).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use samod::{DocHandle, DocumentId, Repo};
+
+use super::device::Device;
+use crate::error::EngineError;
+use crate::storage::DocStorage;
+
+/// The repository and its open documents; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Documents {
+    device: Device,
+    repo: Repo,
+    storage: DocStorage,
+    handles: Arc<Mutex<BTreeMap<String, DocHandle>>>,
+}
+
+impl Documents {
+    pub(crate) fn new(device: Device, repo: Repo, storage: DocStorage) -> Self {
+        Self {
+            device,
+            repo,
+            storage,
+            handles: Arc::default(),
+        }
+    }
+
+    /// The repository, for the network to sync.
+    pub(crate) fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    /// Refuses new work once a document write could not be made durable.
+    pub(crate) fn check_health(&self) -> Result<(), EngineError> {
+        match self.storage.failure() {
+            Some(f) => Err(EngineError::StorageFailed(f)),
+            None => Ok(()),
+        }
+    }
+
+    fn cached(&self, id: &str) -> Option<DocHandle> {
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn remember(&self, id: String, handle: DocHandle) {
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, handle);
+    }
+
+    /// The handle of a document the local store holds.
+    pub(crate) async fn get(&self, id: &str) -> Result<DocHandle, EngineError> {
+        self.find(id)
+            .await?
+            .ok_or_else(|| EngineError::MissingDocument {
+                id: id.to_string(),
+                store: self.device.store().path().to_path_buf(),
+            })
+    }
+
+    /// The handle of a document, if it is in the local store or a connected peer has it.
+    pub(crate) async fn find(&self, id: &str) -> Result<Option<DocHandle>, EngineError> {
+        if let Some(h) = self.cached(id) {
+            return Ok(Some(h));
+        }
+        let doc_id: DocumentId = id
+            .parse()
+            .map_err(|_| EngineError::InvalidInput(format!("bad document id {id}")))?;
+        let Some(handle) = self.repo.find(doc_id).await? else {
+            return Ok(None);
+        };
+        self.remember(id.to_string(), handle.clone());
+        Ok(Some(handle))
+    }
+
+    /// Creates a document and waits until its first chunk is durable in the store.
+    pub(crate) async fn create(
+        &self,
+        doc: backstory_crdt::automerge::Automerge,
+    ) -> Result<DocHandle, EngineError> {
+        let handle = self.repo.create(doc).await?;
+        let id = handle.document_id().to_string();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let key = id.clone();
+            if !self
+                .device
+                .blocking(move |s| s.doc_range(&key))
+                .await?
+                .is_empty()
+            {
+                break;
+            }
+            self.check_health()?;
+            if tokio::time::Instant::now() > deadline {
+                return Err(EngineError::StorageFailed(format!(
+                    "document {id} was not written to the store in time"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.remember(id, handle.clone());
+        Ok(handle)
+    }
+
+    /// Deletes a document that was never shared with anyone.
+    pub(crate) async fn forget(&self, id: &str) {
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        let id = id.to_string();
+        if let Err(e) = self.device.blocking(move |s| s.doc_delete_all(&id)).await {
+            tracing::warn!("could not remove an unshared document: {e}");
+        }
+    }
+
+    /// Stops the repository, letting pending writes finish.
+    pub(crate) async fn stop(&self) {
+        self.repo.stop().await;
+    }
+}

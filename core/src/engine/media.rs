@@ -1,0 +1,190 @@
+//! Media: attachments imported into the BLAKE3-verified blob store, served to contacts under the
+//! grants publishing sets, and fetched from contacts with progress.
+
+use std::path::{Path, PathBuf};
+
+use backstory_crdt::{EntryId, Kind, MediaRef};
+use iroh_blobs::store::fs::FsStore;
+
+use super::device::Device;
+use crate::contact::Contact;
+use crate::error::{EngineError, NetError};
+use crate::event::Event;
+use crate::net::Net;
+use crate::net::blobs::BlobGrants;
+
+/// The media part; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Media {
+    device: Device,
+    blobs: FsStore,
+    grants: BlobGrants,
+}
+
+fn io(path: &Path, e: &dyn std::fmt::Display) -> EngineError {
+    EngineError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+impl Media {
+    /// Opens the blob store under `<data>/blobs`.
+    pub(crate) async fn open(device: Device) -> Result<Self, EngineError> {
+        let dir = device.dir().join("blobs");
+        let blobs = FsStore::load(&dir).await.map_err(|e| io(&dir, &e))?;
+        Ok(Self {
+            device,
+            blobs,
+            grants: BlobGrants::default(),
+        })
+    }
+
+    /// Which peer may fetch which blob.
+    pub(crate) fn grants(&self) -> &BlobGrants {
+        &self.grants
+    }
+
+    /// The blob protocol for the router, asking the grants about every request.
+    pub(crate) fn protocol(&self) -> iroh_blobs::BlobsProtocol {
+        iroh_blobs::BlobsProtocol::new(&self.blobs, Some(self.grants.gatekeeper()))
+    }
+
+    /// The size limit for one attachment.
+    pub(crate) async fn limit(&self) -> Result<u64, EngineError> {
+        Ok(self
+            .device
+            .blocking(|s| s.setting("media_limit"))
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(crate::media::DEFAULT_LIMIT))
+    }
+
+    /// Checks a file and imports it into the blob store; returns the entry kind it makes.
+    pub(crate) async fn import(&self, path: &Path) -> Result<Kind, EngineError> {
+        let limit = self.limit().await?;
+        let p = path.to_path_buf();
+        let checked = tokio::task::spawn_blocking(move || crate::media::check(&p, limit))
+            .await
+            .map_err(|_| EngineError::Stopped)??;
+        let tag = self.blobs.add_path(path).await.map_err(|e| io(path, &e))?;
+        Ok(crate::media::kind_for(MediaRef {
+            hash: tag.hash.to_hex(),
+            size: checked.size,
+            mime: checked.mime,
+            name: checked.name,
+        }))
+    }
+
+    /// Fetches a blob from a contact's device unless it is here already, reporting progress as
+    /// events; BLAKE3 verifies every byte.
+    pub(crate) async fn fetch(
+        &self,
+        net: Option<&Net>,
+        contact: &Contact,
+        entry: &EntryId,
+        media: &MediaRef,
+    ) -> Result<iroh_blobs::Hash, EngineError> {
+        use futures::StreamExt;
+        use iroh_blobs::api::remote::GetProgressItem;
+        let limit = self.limit().await?;
+        if media.size > limit {
+            return Err(EngineError::TooLarge {
+                path: media.name.clone().into(),
+                size: media.size,
+                limit,
+            });
+        }
+        let hash: iroh_blobs::Hash = media
+            .hash
+            .parse()
+            .map_err(|_| EngineError::InvalidInput(format!("bad hash in entry {entry}")))?;
+        let store_dir = self.device.dir().join("blobs");
+        let remote = self.blobs.remote();
+        if remote
+            .local(hash)
+            .await
+            .map_err(|e| io(&store_dir, &e))?
+            .is_complete()
+        {
+            return Ok(hash);
+        }
+        let peer = contact
+            .peer
+            .clone()
+            .ok_or_else(|| EngineError::InvalidInput(format!("{} is not paired", contact.name)))?;
+        let net =
+            net.ok_or_else(|| EngineError::InvalidInput("networking is not running".into()))?;
+        let p = peer.clone();
+        let addrs = self.device.blocking(move |s| s.peer_addrs(&p)).await?;
+        let conn = net.connect_blobs(&peer, &addrs).await?;
+        let mut progress = Box::pin(remote.fetch(conn, hash).stream());
+        let mut reported = 0u64;
+        let report = |bytes| {
+            self.device.emit(Event::MediaProgress {
+                contact: contact.id.clone(),
+                entry: entry.clone(),
+                bytes,
+                total: media.size,
+            })
+        };
+        while let Some(item) = progress.next().await {
+            match item {
+                GetProgressItem::Progress(bytes) => {
+                    if bytes >= reported + (1 << 20) || bytes == media.size {
+                        reported = bytes;
+                        report(bytes);
+                    }
+                }
+                GetProgressItem::Done(_) => break,
+                GetProgressItem::Error(e) => {
+                    let refused = e.iroh_error_code() == Some(iroh_blobs::protocol::ERR_PERMISSION);
+                    return Err(NetError::Unreachable {
+                        peer,
+                        reason: if refused {
+                            "the device refused: this media is not shared with you".into()
+                        } else {
+                            e.to_string()
+                        },
+                    }
+                    .into());
+                }
+            }
+        }
+        report(media.size);
+        Ok(hash)
+    }
+
+    /// Writes a blob to a file.
+    pub(crate) async fn export(
+        &self,
+        hash: iroh_blobs::Hash,
+        out: &Path,
+    ) -> Result<(), EngineError> {
+        self.blobs
+            .export(hash, out)
+            .await
+            .map(|_| ())
+            .map_err(|e| io(out, &e))
+    }
+
+    /// The local copy a window may show: `<data>/media/<hash>.<ext>` (see
+    /// [`crate::media::viewing_path`]), written aside and renamed so a cut-short copy is never
+    /// taken for a whole one.
+    pub(crate) async fn viewing_copy(
+        &self,
+        hash: iroh_blobs::Hash,
+        mime: &str,
+    ) -> Result<PathBuf, EngineError> {
+        let path = crate::media::viewing_path(self.device.dir(), &hash.to_hex(), mime)?;
+        if !path.exists() {
+            let part = path.with_extension("part");
+            self.export(hash, &part).await?;
+            std::fs::rename(&part, &path).map_err(|source| EngineError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(path)
+    }
+}

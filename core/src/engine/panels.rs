@@ -1,0 +1,436 @@
+//! My panels: entries and categories, always written to the master first (durably), then
+//! published into the contact's outbox — only the difference — and rescheduled for the next
+//! instant a visibility rule flips.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use backstory_crdt::{
+    CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, PanelError,
+    Source, Timestamp, Visibility, apply_published, publish, read_panel,
+};
+use tokio::sync::Notify;
+
+use super::device::Device;
+use super::documents::Documents;
+use super::media::Media;
+use crate::contact::{Contact, ContactId};
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::view::{EntryEdit, MyEntry, MyPanel, Preview};
+
+/// The longest text an entry may hold, in bytes.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+pub(crate) fn check_text(text: &str) -> Result<(), EngineError> {
+    if text.len() > MAX_TEXT {
+        return Err(EngineError::InvalidInput(format!(
+            "text is {} bytes, over the {MAX_TEXT}-byte limit",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// An entry ready to be written into a panel: validated, attachments imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    pub(crate) category: Option<CategoryId>,
+    pub(crate) kind: Kind,
+    pub(crate) text: String,
+    pub(crate) visibility: Visibility,
+    pub(crate) source: Source,
+}
+
+/// The panels part: the write gate and the schedule of rule flips; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Panels {
+    device: Device,
+    docs: Documents,
+    media: Media,
+    /// Serializes read-modify-write of master panels, and publishing.
+    gate: Arc<tokio::sync::Mutex<()>>,
+    /// When each contact's projection next changes.
+    wakes: Arc<Mutex<BTreeMap<ContactId, Timestamp>>>,
+    wake: Arc<Notify>,
+}
+
+impl Panels {
+    pub(crate) fn new(device: Device, docs: Documents, media: Media) -> Self {
+        Self {
+            device,
+            docs,
+            media,
+            gate: Arc::default(),
+            wakes: Arc::default(),
+            wake: Arc::default(),
+        }
+    }
+
+    /// Publishes each contact's master again (at start: catches up rules that came due while the
+    /// engine was not running, and repairs an outbox whose last write a crash cut short).
+    pub(crate) async fn publish_all(&self, contacts: &[Contact]) -> Result<(), EngineError> {
+        let gate = self.gate.lock().await;
+        for contact in contacts {
+            self.publish(&gate, contact).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes one contact's master (after pairing).
+    pub(crate) async fn publish_one(&self, contact: &Contact) -> Result<(), EngineError> {
+        let gate = self.gate.lock().await;
+        self.publish(&gate, contact).await
+    }
+
+    /// Records a new contact's empty master panel, and publishes it, under the write gate.
+    pub(crate) async fn insert_contact(&self, contact: &Contact) -> Result<(), EngineError> {
+        let gate = self.gate.lock().await;
+        let c = contact.clone();
+        self.device
+            .blocking(move |s| s.insert_contact(&c, &MasterPanel::default()))
+            .await?;
+        self.publish(&gate, contact).await
+    }
+
+    /// Takes the write gate, for changes to the contact list that must not interleave with a
+    /// publication.
+    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.gate.lock().await
+    }
+
+    /// Publishes a contact's master into its outbox: only the difference is written.
+    ///
+    /// Callers hold the write gate, so a projection computed from an older master can never be
+    /// written over a newer one.
+    async fn publish(
+        &self,
+        _gate: &tokio::sync::MutexGuard<'_, ()>,
+        contact: &Contact,
+    ) -> Result<(), EngineError> {
+        let id = contact.id.clone();
+        let master = self.device.blocking(move |s| s.master(&id)).await?;
+        let now = self.device.now();
+        let published = publish(&master, now);
+        if let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) {
+            let hashes = published
+                .entries
+                .iter()
+                .filter_map(|e| e.kind.media())
+                .filter_map(|m| m.hash.parse().ok())
+                .collect();
+            self.media.grants().set(peer, hashes);
+        }
+        let visible = published.entries.len();
+        let next_change = published.next_change;
+        let handle = self.docs.get(&contact.outbox).await?;
+        let changed = handle
+            .with_document_async(move |doc| apply_published(doc, &published, now))
+            .await??;
+        {
+            let mut wakes = self.wakes.lock().unwrap_or_else(|p| p.into_inner());
+            match next_change {
+                Some(t) => wakes.insert(contact.id.clone(), t),
+                None => wakes.remove(&contact.id),
+            };
+        }
+        self.wake.notify_one();
+        if changed.is_some() {
+            self.device.emit(Event::PanelPublished {
+                contact: contact.id.clone(),
+                visible,
+                next_change,
+            });
+        }
+        Ok(())
+    }
+
+    /// The earliest instant a rule flips, and a notification when the schedule changes.
+    pub(crate) fn next_wake(&self) -> (Option<Timestamp>, Arc<Notify>) {
+        let next = self
+            .wakes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .min()
+            .copied();
+        (next, self.wake.clone())
+    }
+
+    /// Publishes every contact whose next rule flip has come.
+    pub(crate) async fn publish_due(&self, contacts: &[Contact]) -> Result<(), EngineError> {
+        let t = self.device.now();
+        let due: Vec<ContactId> = self
+            .wakes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, at)| **at <= t)
+            .map(|(c, _)| c.clone())
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        let gate = self.gate.lock().await;
+        for contact in contacts.iter().filter(|c| due.contains(&c.id)) {
+            self.publish(&gate, contact).await?;
+        }
+        Ok(())
+    }
+
+    /// Loads a master panel, changes it, saves it durably and publishes it, all under the write
+    /// gate. `added`/`removed` keep the entry index in step.
+    async fn change<T: Send + 'static>(
+        &self,
+        contact: &Contact,
+        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
+        + Send
+        + 'static,
+    ) -> Result<T, EngineError> {
+        self.docs.check_health()?;
+        let gate = self.gate.lock().await;
+        let id = contact.id.clone();
+        let out = self
+            .device
+            .blocking(move |s| {
+                let mut master = s.master(&id)?;
+                let (out, added, removed) = f(&mut master)?;
+                s.save_master(&id, &master, added.as_ref(), removed.as_ref())?;
+                Ok::<_, EngineError>(out)
+            })
+            .await?;
+        self.publish(&gate, contact).await?;
+        Ok(out)
+    }
+
+    /// Adds a prepared entry to my panel for a contact. Returns once the entry is durable.
+    pub(crate) async fn add(
+        &self,
+        contact: &Contact,
+        new: Prepared,
+    ) -> Result<EntryId, EngineError> {
+        let t = self.device.now();
+        let id = EntryId::new(self.device.new_id("e", 8));
+        let entry_id = id.clone();
+        self.change(contact, move |m| {
+            let category = match new.category {
+                Some(c) => c,
+                None => default_category(m, &new.kind),
+            };
+            // Creation order is total, even when the clock stands still or steps back.
+            let created = m
+                .entries
+                .iter()
+                .map(|e| e.entry.created)
+                .max()
+                .map_or(t, |last| t.max(last.plus_millis(1)));
+            m.add_entry(MasterEntry {
+                entry: Entry {
+                    id: entry_id.clone(),
+                    category,
+                    kind: new.kind,
+                    text: new.text,
+                    created,
+                    edited: created,
+                    source: new.source,
+                },
+                visibility: new.visibility,
+            })?;
+            Ok(((), Some(entry_id), None))
+        })
+        .await?;
+        self.device.emit(Event::EntryPosted {
+            contact: contact.id.clone(),
+            entry: id.clone(),
+        });
+        Ok(id)
+    }
+
+    /// Edits an entry of my panel for `contact`.
+    pub(crate) async fn edit(
+        &self,
+        contact: &Contact,
+        entry: &EntryId,
+        edit: EntryEdit,
+    ) -> Result<(), EngineError> {
+        if let Some(text) = &edit.text {
+            check_text(text)?;
+        }
+        let id = entry.clone();
+        let t = self.device.now();
+        self.change(contact, move |m| {
+            if let Some(text) = edit.text {
+                m.set_text(&id, text, t)?;
+            }
+            if let Some(category) = edit.category {
+                m.move_entry(&id, category, t)?;
+            }
+            if let Some(rule) = edit.visibility {
+                m.set_visibility(&id, rule)?;
+            }
+            Ok(((), None, None))
+        })
+        .await?;
+        self.device.emit(Event::EntryEdited {
+            contact: contact.id.clone(),
+            entry: entry.clone(),
+        });
+        Ok(())
+    }
+
+    /// Removes an entry of my panel for `contact`.
+    pub(crate) async fn remove(
+        &self,
+        contact: &Contact,
+        entry: &EntryId,
+    ) -> Result<(), EngineError> {
+        let id = entry.clone();
+        self.change(contact, move |m| {
+            m.remove_entry(&id)?;
+            Ok(((), None, Some(id)))
+        })
+        .await?;
+        self.device.emit(Event::EntryRemoved {
+            contact: contact.id.clone(),
+            entry: entry.clone(),
+        });
+        Ok(())
+    }
+
+    /// Adds a category; returns its id.
+    pub(crate) async fn add_category(
+        &self,
+        contact: &Contact,
+        name: &str,
+    ) -> Result<CategoryId, EngineError> {
+        let id = CategoryId::new(self.device.new_id("k", 6));
+        let (cid, name) = (id.clone(), name.to_string());
+        self.change(contact, move |m| {
+            m.add_category(cid, &name)?;
+            Ok(((), None, None))
+        })
+        .await?;
+        self.categories_changed(contact);
+        Ok(id)
+    }
+
+    /// Renames a category.
+    pub(crate) async fn rename_category(
+        &self,
+        contact: &Contact,
+        category: &CategoryId,
+        name: &str,
+    ) -> Result<(), EngineError> {
+        let (cid, name) = (category.clone(), name.to_string());
+        self.change(contact, move |m| {
+            m.rename_category(&cid, &name)?;
+            Ok(((), None, None))
+        })
+        .await?;
+        self.categories_changed(contact);
+        Ok(())
+    }
+
+    /// Moves a category to a position (0 is first).
+    pub(crate) async fn move_category(
+        &self,
+        contact: &Contact,
+        category: &CategoryId,
+        position: usize,
+    ) -> Result<(), EngineError> {
+        let cid = category.clone();
+        self.change(contact, move |m| {
+            let mut order: Vec<CategoryId> = m.categories.iter().map(|c| c.id.clone()).collect();
+            let from = order
+                .iter()
+                .position(|c| *c == cid)
+                .ok_or_else(|| PanelError::UnknownCategory(cid.clone()))?;
+            let moved = order.remove(from);
+            order.insert(position.min(order.len()), moved);
+            m.reorder_categories(&order)?;
+            Ok(((), None, None))
+        })
+        .await?;
+        self.categories_changed(contact);
+        Ok(())
+    }
+
+    /// Removes a category; its entries move to the first remaining one, which is returned.
+    pub(crate) async fn remove_category(
+        &self,
+        contact: &Contact,
+        category: &CategoryId,
+    ) -> Result<CategoryId, EngineError> {
+        let cid = category.clone();
+        let t = self.device.now();
+        let fallback = self
+            .change(contact, move |m| {
+                Ok((m.remove_category(&cid, t)?, None, None))
+            })
+            .await?;
+        self.categories_changed(contact);
+        Ok(fallback)
+    }
+
+    fn categories_changed(&self, contact: &Contact) {
+        self.device.emit(Event::CategoriesChanged {
+            contact: contact.id.clone(),
+        });
+    }
+
+    /// The master panel for a contact.
+    pub(crate) async fn master(&self, contact: &Contact) -> Result<MasterPanel, EngineError> {
+        let id = contact.id.clone();
+        self.device.blocking(move |s| s.master(&id)).await
+    }
+
+    /// My panel for a contact, with each entry's rule and whether they see it now.
+    pub(crate) async fn my_panel(&self, contact: &Contact) -> Result<MyPanel, EngineError> {
+        let master = self.master(contact).await?;
+        Ok(my_panel_view(contact.clone(), master, self.device.now()))
+    }
+
+    /// What the contact can see of my panel right now, read from the outbox itself.
+    pub(crate) async fn preview(&self, contact: &Contact) -> Result<Preview, EngineError> {
+        let handle = self.docs.get(&contact.outbox).await?;
+        let panel = handle.with_document_async(|doc| read_panel(doc)).await??;
+        Ok(Preview {
+            contact: contact.clone(),
+            panel,
+        })
+    }
+}
+
+/// The category a new entry goes to when none is given: "recently watched" for a watched video
+/// when the panel has it, else the panel's first.
+fn default_category(m: &MasterPanel, kind: &Kind) -> CategoryId {
+    let watched = DefaultCategory::Watched.id();
+    if matches!(kind, Kind::WatchedVideo { .. }) && m.has_category(&watched) {
+        return watched;
+    }
+    m.categories
+        .first()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(|| DefaultCategory::Activities.id())
+}
+
+/// My panel as the editor shows it: the one place "visible to them now" is decided for display.
+pub(crate) fn my_panel_view(contact: Contact, master: MasterPanel, now: Timestamp) -> MyPanel {
+    let published = publish(&master, now);
+    let entries: Vec<MyEntry> = master
+        .entries
+        .into_iter()
+        .map(|e| MyEntry {
+            visible_now: e.visibility.is_visible_at(now),
+            entry: e.entry,
+            visibility: e.visibility,
+        })
+        .collect();
+    MyPanel {
+        contact,
+        categories: master.categories,
+        visible: u32::try_from(published.entries.len()).unwrap_or(u32::MAX),
+        next_change: published.next_change,
+        entries,
+    }
+}

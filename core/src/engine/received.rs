@@ -1,0 +1,245 @@
+//! Their panels for me: reading them with "what changed since I last looked", marking them seen
+//! (and telling the author, unless receipts are off), following them as they change, and fetching
+//! their media.
+
+use std::path::Path;
+
+use backstory_crdt::changes::heads_from_strings;
+use backstory_crdt::feedback::{Receipt, read_feedback, set_receipt};
+use backstory_crdt::{EntryId, EntryState, PanelChanges, Timestamp, changes_since};
+
+use super::device::Device;
+use super::documents::Documents;
+use super::media::Media;
+use super::settings::Settings;
+use crate::contact::Contact;
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::net::Net;
+use crate::view::{Fetched, TheirPanel};
+
+/// The received-panels part; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Received {
+    device: Device,
+    docs: Documents,
+    settings: Settings,
+    media: Media,
+}
+
+pub(crate) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Received {
+    pub(crate) fn new(device: Device, docs: Documents, settings: Settings, media: Media) -> Self {
+        Self {
+            device,
+            docs,
+            settings,
+            media,
+        }
+    }
+
+    /// Their panel for me, annotated with what changed since I last marked it seen.
+    pub(crate) async fn panel(&self, contact: &Contact) -> Result<TheirPanel, EngineError> {
+        let unshared = || TheirPanel {
+            contact: contact.clone(),
+            shared: false,
+            changes: PanelChanges::default(),
+        };
+        let Some(doc_id) = contact.inbound.clone() else {
+            return Ok(unshared());
+        };
+        let id = contact.id.clone();
+        let seen = self.device.blocking(move |s| s.seen(&id)).await?;
+        let Some(handle) = self.docs.find(&doc_id).await? else {
+            // Paired, but their panel has not arrived yet.
+            return Ok(unshared());
+        };
+        let changes = handle
+            .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&seen)))
+            .await??;
+        Ok(TheirPanel {
+            contact: contact.clone(),
+            shared: true,
+            changes,
+        })
+    }
+
+    /// How many of their updates I have not seen, and when the latest of them was written.
+    pub(crate) async fn unseen(
+        &self,
+        contact: &Contact,
+    ) -> Result<(bool, u32, Option<Timestamp>), EngineError> {
+        let theirs = self.panel(contact).await?;
+        let updated = theirs
+            .changes
+            .entries
+            .iter()
+            .filter(|e| e.state != EntryState::Seen)
+            .flat_map(|e| e.spans.iter().map(|s| s.time).chain([e.entry.edited]))
+            .max();
+        Ok((theirs.shared, count(theirs.changes.unseen()), updated))
+    }
+
+    /// Records that I have seen their panel up to `heads` (read from [`Received::panel`]), so
+    /// only later changes count as new; tells them, unless receipts are off.
+    pub(crate) async fn mark_seen(
+        &self,
+        contact: &Contact,
+        heads: Vec<String>,
+    ) -> Result<(), EngineError> {
+        if heads_from_strings(&heads).len() != heads.len() {
+            return Err(EngineError::InvalidInput(
+                "heads must be change hashes".into(),
+            ));
+        }
+        let id = contact.id.clone();
+        let at = self.device.now().millis();
+        let seen = heads.clone();
+        self.device
+            .blocking(move |s| s.mark_seen(&id, &seen, at))
+            .await?;
+        self.send_receipt(contact, heads).await?;
+        let (_, unseen, _) = self.unseen(contact).await?;
+        self.device.emit(Event::PanelReceived {
+            contact: contact.id.clone(),
+            unseen: unseen as usize,
+        });
+        Ok(())
+    }
+
+    /// How many entries of my panel for them are new or changed since their latest receipt (all
+    /// of them when they never sent one).
+    pub(crate) async fn unseen_by_them(&self, contact: &Contact) -> Result<usize, EngineError> {
+        let mut heads = Vec::new();
+        if let Some(inbound) = contact.inbound.as_deref()
+            && let Some(handle) = self.docs.find(inbound).await?
+        {
+            let feedback = handle.with_document_async(|d| read_feedback(d)).await??;
+            if let Some(latest) = feedback.receipts.last() {
+                heads = latest.heads.clone();
+            }
+        }
+        let mine = self.docs.get(&contact.outbox).await?;
+        let changes = mine
+            .with_document_async(move |d| changes_since(d, &heads_from_strings(&heads)))
+            .await??;
+        Ok(changes.unseen())
+    }
+
+    /// Tells a paired contact how far I have read their panel, unless receipts are off.
+    async fn send_receipt(&self, contact: &Contact, heads: Vec<String>) -> Result<(), EngineError> {
+        if contact.peer.is_none() || !self.settings.receipts().await? {
+            return Ok(());
+        }
+        let handle = self.docs.get(&contact.outbox).await?;
+        let sent = handle.with_document_async(|d| read_feedback(d)).await??;
+        if sent.receipts.last().is_some_and(|r| r.heads == heads) {
+            // They already know; another change would only grow the document.
+            return Ok(());
+        }
+        let at = self.device.now();
+        let receipt = Receipt {
+            heads,
+            opened: at.millis(),
+            open_for: 0,
+        };
+        handle
+            .with_document_async(move |d| set_receipt(d, receipt, at))
+            .await??;
+        Ok(())
+    }
+
+    /// Follows a contact's document for me: waits until it arrives, then reports each change.
+    pub(crate) fn follow(&self, contact: &Contact) {
+        let Some(doc_id) = contact.inbound.clone() else {
+            return;
+        };
+        let this = self.clone();
+        let contact = contact.clone();
+        let mut stop = self.device.stopping();
+        tokio::spawn(async move {
+            let handle = loop {
+                if *stop.borrow() {
+                    return;
+                }
+                match this.docs.find(&doc_id).await {
+                    Ok(Some(h)) => break h,
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!("waiting for panel {doc_id}: {e}"),
+                }
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            };
+            let mut changes = Box::pin(handle.changes());
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    next = futures::StreamExt::next(&mut changes) => {
+                        if next.is_none() {
+                            return;
+                        }
+                        let cid = contact.id.clone();
+                        match this.device.blocking(move |s| s.contact(&cid)).await {
+                            Ok(Some(_)) => {}
+                            // The contact was removed meanwhile.
+                            _ => return,
+                        }
+                        match this.unseen(&contact).await {
+                            Ok((_, unseen, _)) => this.device.emit(Event::PanelReceived {
+                                contact: contact.id.clone(),
+                                unseen: unseen as usize,
+                            }),
+                            Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Fetches the media of an entry of their panel from their device and saves it to `out`
+    /// (absolute), or to the copy the windows may show.
+    pub(crate) async fn fetch(
+        &self,
+        net: Option<&Net>,
+        contact: &Contact,
+        entry: &EntryId,
+        out: Option<&Path>,
+    ) -> Result<Fetched, EngineError> {
+        let panel = self.panel(contact).await?;
+        let found = panel
+            .changes
+            .entries
+            .into_iter()
+            .find(|e| e.entry.id == *entry)
+            .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))?;
+        let media = found
+            .entry
+            .kind
+            .media()
+            .cloned()
+            .ok_or_else(|| EngineError::InvalidInput(format!("entry {entry} has no media")))?;
+        let hash = self.media.fetch(net, contact, entry, &media).await?;
+        let path = match out {
+            Some(out) => {
+                self.media.export(hash, out).await?;
+                out.to_path_buf()
+            }
+            None => self.media.viewing_copy(hash, &media.mime).await?,
+        };
+        Ok(Fetched {
+            entry: entry.clone(),
+            hash: hash.to_hex(),
+            size: media.size,
+            mime: media.mime,
+            path,
+        })
+    }
+}

@@ -1,0 +1,295 @@
+//! What the API answers and takes: the view models the front ends render as they are (the contact
+//! card, my panel with what each contact sees now, their panel annotated with what changed) and
+//! the inputs they send. Computed in the engine only; the CLI and the windows never recompute
+//! them.
+
+use std::path::PathBuf;
+
+use backstory_crdt::{Category, CategoryId, Entry, PanelChanges, PanelView, Timestamp, Visibility};
+use serde::{Deserialize, Serialize};
+
+use crate::contact::{Contact, ContactId, PeerState};
+
+/// Who I am.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Profile {
+    /// My endpoint id (public key).
+    pub id: String,
+    /// My display name (empty until set).
+    pub name: String,
+    /// The data directory.
+    pub data_dir: String,
+    /// The network mode in force now.
+    pub network: String,
+    /// Where this device can be reached directly.
+    pub addrs: Vec<String>,
+}
+
+/// Every preference, typed. `settings` lists them; `set_setting` changes one by key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Preferences {
+    /// The chosen language; none follows the system.
+    pub language: Option<String>,
+    /// Whether my contacts learn what I have seen of their panels.
+    pub receipts: bool,
+    /// The network mode setting (`default`, `local`, `relay=URL`); it takes effect at the next
+    /// start.
+    pub network: String,
+    /// Whether this device announces itself and looks for contacts on the local network (mDNS);
+    /// it takes effect at the next start.
+    pub lan_discovery: bool,
+}
+
+/// My panel for a contact, as its trigger icon shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MineSummary {
+    /// Entries in my panel for them, hidden ones included.
+    pub entries: u32,
+    /// Of which they can see now: zero shows the "empty" icon.
+    pub visible: u32,
+    /// My new or changed entries they have not seen; none for a contact on no device.
+    pub unseen_by_them: Option<u32>,
+}
+
+/// Their panel for me, as its icon shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TheirsSummary {
+    /// Whether their panel has arrived at all.
+    pub shared: bool,
+    /// Their new or changed entries I have not seen.
+    pub unseen: u32,
+    /// When the latest of those was written.
+    pub updated: Option<Timestamp>,
+}
+
+/// One contact as the main window and `backstory contacts` list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ContactCard {
+    /// The contact's id on this device.
+    pub id: ContactId,
+    /// Their name.
+    pub name: String,
+    /// Whether we paired devices (a local contact only exchanges panel files).
+    pub paired: bool,
+    /// Whether their device is reachable now.
+    pub state: PeerState,
+    /// The safety words of our pairing (empty when not paired).
+    pub words: String,
+    /// My panel for them.
+    pub mine: MineSummary,
+    /// Their panel for me.
+    pub theirs: TheirsSummary,
+}
+
+/// One entry of my panel, with its rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MyEntry {
+    /// The entry as the contact would see it.
+    pub entry: Entry,
+    /// Who may see it, and when.
+    pub visibility: Visibility,
+    /// Whether the contact can see it now.
+    pub visible_now: bool,
+}
+
+/// My panel for one contact, as the editor and `backstory panel` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MyPanel {
+    /// The contact.
+    pub contact: Contact,
+    /// Categories in display order.
+    pub categories: Vec<Category>,
+    /// Every entry, hidden ones included, in creation order.
+    pub entries: Vec<MyEntry>,
+    /// How many entries they see now.
+    pub visible: u32,
+    /// When what they see next changes by itself, if a rule says so.
+    pub next_change: Option<Timestamp>,
+}
+
+/// What a contact sees of my panel now, read from the published document itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Preview {
+    /// The contact.
+    pub contact: Contact,
+    /// Their view of it.
+    pub panel: PanelView,
+}
+
+/// A new entry as the front ends describe it. An entry holds a link or a file, not both; a file
+/// becomes a picture, sound, video or file entry by its type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NewEntry {
+    /// The category; the panel's first when absent.
+    #[serde(default)]
+    pub category: Option<CategoryId>,
+    /// Body of a text entry, caption of the others.
+    #[serde(default)]
+    pub text: String,
+    /// A web link (http or https), making this a link entry.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// A file to attach (absolute path); it is copied into the data directory.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Who may see it, and when.
+    pub visibility: Visibility,
+}
+
+impl NewEntry {
+    /// A visible text entry in the panel's first category.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            category: None,
+            text: text.into(),
+            link: None,
+            file: None,
+            visibility: Visibility::Visible,
+        }
+    }
+
+    /// The same entry with another rule.
+    pub fn with_visibility(self, visibility: Visibility) -> Self {
+        Self { visibility, ..self }
+    }
+}
+
+/// Changes to an entry; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EntryEdit {
+    /// New text (body or caption).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// New category.
+    #[serde(default)]
+    pub category: Option<CategoryId>,
+    /// New visibility rule.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+}
+
+/// A contact's panel for me, with what changed since I last looked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TheirPanel {
+    /// The contact.
+    pub contact: Contact,
+    /// Whether they have shared a panel with me at all.
+    pub shared: bool,
+    /// The panel, annotated.
+    pub changes: PanelChanges,
+}
+
+/// What an import brought.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImportSummary {
+    /// The contact.
+    pub contact: Contact,
+    /// Updates I have not seen yet.
+    pub unseen: u32,
+}
+
+/// A media file fetched from a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Fetched {
+    /// The entry.
+    pub entry: backstory_crdt::EntryId,
+    /// The verified BLAKE3 hash.
+    pub hash: String,
+    /// Its size.
+    pub size: u64,
+    /// Its media type.
+    pub mime: String,
+    /// Where it was saved: the path asked for, or the copy the windows may show.
+    pub path: PathBuf,
+}
+
+/// A fresh invitation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Invite {
+    /// The ticket as text.
+    pub ticket: String,
+    /// The ticket as a `backstory://pair/…` link.
+    pub link: String,
+    /// The QR code for a terminal.
+    pub qr: String,
+    /// The QR code as SVG.
+    pub svg: String,
+    /// When it expires.
+    pub expires: Timestamp,
+    /// Whether a join waits for my approval.
+    pub approval: bool,
+}
+
+/// A completed pairing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Paired {
+    /// The new contact.
+    pub contact: Contact,
+    /// The safety words both sides see.
+    pub words: String,
+}
+
+/// One document as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct InspectedDoc {
+    /// The document id.
+    pub id: String,
+    /// What it is to me.
+    pub role: String,
+    /// Its heads.
+    pub heads: Vec<String>,
+    /// Every change: actor, sequence, time, message, dependencies and every operation.
+    pub changes: Vec<serde_json::Value>,
+}
+
+/// A player whose sightings are published without asking, to chosen contacts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AllowRule {
+    /// The player's name, as the watcher reports it (`mpv`, `vlc`, …).
+    pub player: String,
+    /// Who its videos go to.
+    pub contacts: Vec<ContactId>,
+    /// Since when.
+    pub since: Timestamp,
+}
+
+/// Whether the video watcher runs, and why not when it does not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WatcherState {
+    /// Whether this platform has a watcher at all.
+    pub available: bool,
+    /// Whether it runs now.
+    pub running: bool,
+    /// Why it does not run, in words.
+    pub message: Option<String>,
+}
+
+/// The inbox as its window and `backstory inbox` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct InboxView {
+    /// Suggestions waiting for approval, newest first.
+    pub suggestions: Vec<crate::draft::Draft>,
+    /// Players always allowed.
+    pub rules: Vec<AllowRule>,
+    /// The watcher.
+    pub watcher: WatcherState,
+}

@@ -1,0 +1,200 @@
+//! Every operation of the engine's API is reachable from the command line: a tour of the CLI
+//! against real nodes, recording (from the CLI's own trace) which operations it sent, must cover
+//! the API's whole list. A new operation without a command fails here.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use backstory_tests::{Node, backstory_bin, eventually, local_on_clock, wall_ms};
+
+/// Runs the CLI with its trace on; returns its output and the operations it sent.
+fn traced(dir: &Path, args: &[&str]) -> (Output, Vec<String>) {
+    let out = Command::new(backstory_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .env_remove("BACKSTORY_DATA_DIR")
+        .env("BACKSTORY_LOG", "backstory::api=debug")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let ops = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split("op=").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+        .collect();
+    (out, ops)
+}
+
+struct Tour {
+    sent: BTreeSet<String>,
+}
+
+impl Tour {
+    fn run(&mut self, dir: &Path, args: &[&str]) -> serde_json::Value {
+        let (out, ops) = traced(dir, args);
+        assert!(
+            out.status.success(),
+            "backstory {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!ops.is_empty(), "backstory {args:?} sent no operation");
+        self.sent.extend(ops);
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[test]
+fn every_operation_of_the_api_is_reachable_from_the_cli() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (ann, bob, carol) = (a.path(), b.path(), c.path());
+    let env = local_on_clock(wall_ms());
+    let _nodes = [
+        Node::start_with(ann, &env),
+        Node::start_with(bob, &env),
+        Node::start_with(carol, &env),
+    ];
+    let mut t = Tour {
+        sent: BTreeSet::new(),
+    };
+    t.run(ann, &["name", "Ann"]);
+    t.run(bob, &["name", "Bob"]);
+    t.run(carol, &["name", "Carol"]);
+    t.run(ann, &["id"]);
+    t.run(ann, &["settings"]);
+    t.run(ann, &["settings", "set", "receipts", "on"]);
+    assert_eq!(t.run(ann, &["settings", "get", "receipts"])["value"], "on");
+
+    // Pairing, one join approved by hand.
+    let ticket = t.run(ann, &["invite"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(bob, &["join", &ticket]);
+    let ticket = t.run(ann, &["invite", "--require-approval"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let carol_dir = carol.to_path_buf();
+    let joining = std::thread::spawn(move || traced(&carol_dir, &["join", &ticket]));
+    let pending = eventually(Duration::from_secs(20), || {
+        t.run(ann, &["pending"])
+            .as_array()
+            .unwrap()
+            .first()
+            .cloned()
+    })
+    .expect("a join waits for approval");
+    t.run(ann, &["approve", &pending["id"].to_string()]);
+    let (joined, ops) = joining.join().unwrap();
+    assert!(joined.status.success());
+    t.sent.extend(ops);
+
+    // Contacts and my panel.
+    t.run(ann, &["contacts", "add", "Dan"]);
+    t.run(ann, &["contacts"]);
+    t.run(ann, &["contacts", "show", "bob"]);
+    let photo = a.path().join("summit.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\nnot really a png").unwrap();
+    let picture = t.run(
+        ann,
+        &["post", "--to", "bob", "--file", photo.to_str().unwrap()],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let later = t.run(
+        ann,
+        &[
+            "post",
+            "--to",
+            "bob",
+            "--text",
+            "later",
+            "--reveal-after",
+            "1h",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(ann, &["edit", &later, "--text", "a bit later"]);
+    let draft = t.run(
+        ann,
+        &["post", "--to", "bob", "--text", "drafted", "--draft"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(ann, &["drafts"]);
+    t.run(ann, &["drafts", "post", &draft]);
+    let draft = t.run(
+        ann,
+        &["post", "--to", "bob", "--text", "dropped", "--draft"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(ann, &["drafts", "rm", &draft]);
+    let cat = t.run(ann, &["categories", "bob", "add", "Podcasts"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(ann, &["categories", "bob", "rename", &cat, "Listening"]);
+    t.run(ann, &["categories", "bob", "move", &cat, "0"]);
+    t.run(ann, &["categories", "bob", "rm", &cat]);
+    t.run(ann, &["categories", "bob"]);
+    t.run(ann, &["panel", "bob"]);
+    t.run(ann, &["panel", "bob", "--as-viewer"]);
+    t.run(ann, &["clock"]);
+    t.run(ann, &["clock", "advance", "2h"]);
+
+    // Their panel, media and files on Bob's side.
+    let seen = eventually(Duration::from_secs(20), || {
+        let p = t.run(bob, &["show", "ann", "--keep-unseen"]);
+        (p["changes"]["entries"].as_array().unwrap().len() == 3).then_some(())
+    });
+    assert!(seen.is_some(), "Ann's entries never reached Bob");
+    t.run(bob, &["show", "ann"]);
+    let out = b.path().join("summit.png");
+    t.run(
+        bob,
+        &["fetch", "ann", &picture, "--out", out.to_str().unwrap()],
+    );
+    let file = a.path().join("for-bob.panel");
+    t.run(ann, &["export", "--to", "bob", file.to_str().unwrap()]);
+    t.run(bob, &["import", "--from", "ann", file.to_str().unwrap()]);
+    t.run(ann, &["rm", &later]);
+    t.run(ann, &["inspect"]);
+    t.run(ann, &["contacts", "rm", "dan"]);
+
+    let missing: Vec<&str> = backstory_core::OPERATIONS
+        .iter()
+        .copied()
+        .filter(|op| !t.sent.contains(*op))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations no CLI command reaches: {missing:?}"
+    );
+    let unknown: Vec<&String> = t
+        .sent
+        .iter()
+        .filter(|op| !backstory_core::OPERATIONS.contains(&op.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "trace names unknown operations: {unknown:?}"
+    );
+}
