@@ -200,9 +200,10 @@ pub enum SnapshotError {
         /// The size from `Content-Length`, when the server sent one.
         size: Option<u64>,
     },
-    /// Connecting or reading failed.
-    #[error("could not fetch the page: {0}")]
-    Fetch(#[source] reqwest::Error),
+    /// Connecting or reading failed. The message carries the whole chain of causes
+    /// ("… Connection refused"), so the error has no separate source.
+    #[error("could not fetch the page: {}", causes(.0))]
+    Fetch(reqwest::Error),
     /// The HTTP client could not be set up (no TLS roots, for one).
     #[error("could not set up the connection: {0}")]
     Client(String),
@@ -244,6 +245,21 @@ pub enum ImageError {
     /// Decoding or encoding failed.
     #[error("the image could not be decoded: {0}")]
     Decode(String),
+}
+
+/// An error's message followed by its causes', each once.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 fn refused_message(host: &str, addr: &IpAddr, kind: AddressKind) -> String {

@@ -388,6 +388,20 @@ async fn a_redirect_loop_stops_after_five_redirects() {
     );
 }
 
+/// A host name goes through the guard's own lookup, and the client connects to the addresses
+/// that lookup checked (IP-literal links, as in the other tests, never reach a resolver).
+#[tokio::test]
+async fn a_host_name_is_resolved_and_checked_by_the_guard() {
+    let server = Server::start(|_, _| html("<title>By name</title>")).await;
+    let by_name = format!("http://localhost:{}/named", server.addr.port());
+
+    let snapshot = snapshot::take(&by_name, &local()).await.unwrap();
+
+    assert_eq!(snapshot.title.as_deref(), Some("By name"));
+    assert_eq!(snapshot.site_name.as_deref(), Some("localhost"));
+    assert_eq!(server.hits(), ["/named"]);
+}
+
 #[tokio::test]
 async fn five_redirects_are_followed() {
     let server = Server::start(|path, _| {
@@ -507,6 +521,20 @@ async fn a_pdf_is_named_by_type_and_size() {
         error.to_string(),
         format!("not a web page: application/pdf, {size} bytes")
     );
+}
+
+#[tokio::test]
+async fn a_closed_port_says_why() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let error = snapshot::take(&format!("http://{closed}/"), &local())
+        .await
+        .unwrap_err();
+    println!("{error}");
+    assert!(matches!(error, SnapshotError::Fetch(_)), "{error:?}");
+    assert!(error.to_string().contains("refused"), "{error}");
 }
 
 #[tokio::test]
