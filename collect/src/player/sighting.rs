@@ -47,6 +47,7 @@ pub struct Sighting {
 
 impl Sighting {
     /// A sighting of `target` (a URL or an absolute path) with its key computed.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn new(
         player: impl Into<String>,
         target: String,

@@ -46,6 +46,7 @@ pub enum PollError {
 }
 
 /// A request to the watcher's task.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 enum Command {
     Reconfigure(Box<WatcherConfig>, oneshot::Sender<()>),
     PollNow(oneshot::Sender<Result<usize, PollError>>),
@@ -59,6 +60,7 @@ pub struct Watcher {
 }
 
 /// How many sightings may wait for the engine before the watcher waits too.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const WAITING: usize = 64;
 
 impl Watcher {
