@@ -273,6 +273,49 @@ async fn a_player_started_after_the_watcher_is_reported_by_the_next_poll() {
 }
 
 #[tokio::test]
+async fn a_launcher_that_becomes_a_player_after_the_poll_saw_it_is_reported_next_time() {
+    let root = tempfile::tempdir().unwrap();
+    let videos_dir = root.path().join("Videos");
+    videos(&videos_dir, &["launched.mkv"]);
+    let bin = root.path().join("bin");
+    let mut players = Players::default();
+    // Copy the program as `smplayer` without starting it yet.
+    let program = players.start(&bin, "smplayer", &["--version"], &videos_dir);
+    let (watcher, mut receiver) = Watcher::start(poll_config(root.path(), &["smplayer"]))
+        .await
+        .unwrap();
+    assert!(
+        receiver.try_recv().is_err(),
+        "a bare smplayer plays nothing"
+    );
+
+    // A shell that waits, then becomes the player (as launchers do: fork, then exec).
+    let script = format!("read _line; exec '{}' launched.mkv", program.display());
+    let mut launcher = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&videos_dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = launcher.id();
+    let go = launcher.stdin.take();
+    players.0.push(launcher);
+    assert_eq!(watcher.poll_now().await, Ok(0), "still a shell");
+
+    drop(go);
+    let comm = format!("/proc/{pid}/comm");
+    while std::fs::read_to_string(&comm).unwrap().trim() != "smplayer" {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(watcher.poll_now().await, Ok(1), "now the player");
+    let found = receiver.try_recv().unwrap();
+    assert_eq!(
+        found.target,
+        videos_dir.join("launched.mkv").display().to_string()
+    );
+}
+
+#[tokio::test]
 async fn an_interval_under_five_seconds_is_refused() {
     let root = tempfile::tempdir().unwrap();
     let config = WatcherConfig {

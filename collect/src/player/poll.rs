@@ -2,6 +2,7 @@
 //! read what they play from their command lines.
 
 use std::collections::HashMap;
+use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 
 use sysinfo::{Pid, Process, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
@@ -14,9 +15,26 @@ use super::sighting::{Sighting, SightingSource};
 pub(crate) struct ProcessPoll {
     system: System,
     players: Vec<Wanted>,
-    /// The processes seen at the last poll, by PID: their start time (a PID can be reused) and
-    /// whether they were a player.
-    known: HashMap<Pid, (u64, bool)>,
+    /// The processes seen at the last poll, by PID.
+    known: HashMap<u32, Known>,
+    /// Counts polls, to tell the processes listed by this one.
+    round: u64,
+}
+
+/// A process seen before.
+struct Known {
+    /// The inode of its `/proc` entry: the same while the process lives (a new one when its PID
+    /// is reused, or, rarely, when the kernel forgot the entry; then its start time decides).
+    inode: u64,
+    /// When it started (seconds since the Unix epoch).
+    start: u64,
+    /// Whether it was a player (and so reported).
+    player: bool,
+    /// Seen within its first second: it may have been a launcher about to become a player
+    /// (between `fork` and `exec`), so its command line is read again once.
+    young: bool,
+    /// The last poll that listed it.
+    round: u64,
 }
 
 /// A configured player with its program path resolved once.
@@ -42,6 +60,7 @@ impl ProcessPoll {
             system: System::new()?,
             players: Vec::new(),
             known: HashMap::new(),
+            round: 0,
         };
         poll.set_players(players);
         Ok(poll)
@@ -59,36 +78,81 @@ impl ProcessPoll {
             })
             .collect();
         // Players already reported stay known; every other process gets a new look.
-        self.known.retain(|_, (_, reported)| *reported);
+        self.known.retain(|_, known| known.player);
     }
 
     /// Lists the processes and returns what the players not seen at the last poll play.
     /// Blocking.
+    ///
+    /// Only processes new since the last poll are read (their `/proc` entry's inode tells them
+    /// apart from the ones known): a poll of an unchanged system lists `/proc` and reads
+    /// nothing else.
     pub fn poll(&mut self, now_ms: i64) -> Vec<Sighting> {
-        self.system.refresh_processes_specifics(
-            ProcessesToUpdate::All,
-            true,
-            ProcessRefreshKind::nothing()
-                .with_cmd(UpdateKind::OnlyIfNotSet)
-                .with_exe(UpdateKind::OnlyIfNotSet)
-                .without_tasks(),
-        );
+        self.round += 1;
+        let round = self.round;
+        let mut fresh: Vec<(Pid, u64)> = Vec::new();
+        let mut again: Vec<(Pid, u64)> = Vec::new();
+        for (pid, inode) in list_proc() {
+            match self.known.get_mut(&pid) {
+                Some(known) if known.inode == inode => {
+                    known.round = round;
+                    if known.young {
+                        again.push((Pid::from_u32(pid), inode));
+                    }
+                }
+                _ => fresh.push((Pid::from_u32(pid), inode)),
+            }
+        }
+        let mut update: Vec<Pid> = fresh.iter().map(|(pid, _)| *pid).collect();
+        // The processes gone are refreshed too: the refresh drops them from the list.
+        self.known.retain(|pid, known| {
+            let alive = known.round == round;
+            if !alive {
+                update.push(Pid::from_u32(*pid));
+            }
+            alive
+        });
+        if !update.is_empty() {
+            let kind = refresh(UpdateKind::OnlyIfNotSet);
+            self.system
+                .refresh_processes_specifics(ProcessesToUpdate::Some(&update), true, kind);
+        }
+        if !again.is_empty() {
+            let pids: Vec<Pid> = again.iter().map(|(pid, _)| *pid).collect();
+            let kind = refresh(UpdateKind::Always);
+            self.system
+                .refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
+        }
+
         let mut found = Vec::new();
-        let processes = self.system.processes();
-        self.known.retain(|pid, _| processes.contains_key(pid));
-        for (pid, process) in processes {
+        let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+        for (pid, inode) in fresh.into_iter().chain(again) {
+            let Some(process) = self.system.process(pid) else {
+                self.known.remove(&pid.as_u32());
+                continue;
+            };
             let start = process.start_time();
-            if self
-                .known
-                .get(pid)
-                .is_some_and(|(known, _)| *known == start)
-            {
+            let before = self.known.get(&pid.as_u32());
+            let same_process = before.is_some_and(|known| known.start == start);
+            if same_process && before.is_some_and(|known| !known.young) {
+                // Its entry was renewed; nothing else changed.
+                if let Some(known) = self.known.get_mut(&pid.as_u32()) {
+                    known.inode = inode;
+                }
                 continue;
             }
             let plays = self
                 .player_of(process)
-                .map(|player| sightings_of(*pid, process, player, now_ms));
-            self.known.insert(*pid, (start, plays.is_some()));
+                .map(|player| sightings_of(pid, process, player, now_ms));
+            let player = plays.is_some();
+            let known = Known {
+                inode,
+                start,
+                player,
+                young: !player && !same_process && now_s.saturating_sub(start) <= 1,
+                round,
+            };
+            self.known.insert(pid.as_u32(), known);
             found.extend(plays.into_iter().flatten());
         }
         found
@@ -161,6 +225,30 @@ impl Wanted {
                 .as_deref()
                 .is_some_and(|name| self.name.is(name))
     }
+}
+
+/// What to read of a process: its command line and executable (`when`), nothing else, no
+/// threads.
+fn refresh(when: UpdateKind) -> ProcessRefreshKind {
+    ProcessRefreshKind::nothing()
+        .with_cmd(when)
+        .with_exe(when)
+        .without_tasks()
+}
+
+/// The processes in `/proc`, with their entry's inode.
+fn list_proc() -> Vec<(u32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        tracing::warn!("process poll: /proc cannot be listed");
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((pid, entry.ino()))
+        })
+        .collect()
 }
 
 /// A process's folder in `/proc`.
