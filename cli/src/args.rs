@@ -133,6 +133,11 @@ pub enum Cmd {
         #[command(subcommand)]
         action: Option<DraftsCmd>,
     },
+    /// The video watcher's suggestions: list them, approve or reject one, or always allow a player.
+    Inbox {
+        #[command(subcommand)]
+        action: Option<InboxCmd>,
+    },
     /// Show the engine's clock, or move a test clock forward.
     Clock {
         #[command(subcommand)]
@@ -310,6 +315,44 @@ pub enum DraftsCmd {
     Rm {
         /// The draft id.
         draft: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InboxCmd {
+    /// Approve a suggestion: publish it, with any last changes.
+    Approve {
+        /// The suggestion's id (`backstory inbox` lists them).
+        id: String,
+        /// Contact names or ids; by default those of the last approval (or the only contact).
+        #[arg(long, num_args = 1..)]
+        to: Vec<String>,
+        /// File it under this category (an id; "recently watched" by default).
+        #[arg(long)]
+        category: Option<String>,
+        /// Replace its text.
+        #[arg(long)]
+        text: Option<String>,
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    /// Reject a suggestion: that video is never suggested again.
+    Reject {
+        /// The suggestion's id.
+        id: String,
+    },
+    /// Publish a player's videos to these contacts without asking (undo with `disallow`).
+    AlwaysAllow {
+        /// The player, as the inbox names it (mpv, vlc, …).
+        player: String,
+        /// Contact names or ids.
+        #[arg(long, num_args = 1.., required = true)]
+        to: Vec<String>,
+    },
+    /// Stop always allowing a player: its videos are suggested again.
+    Disallow {
+        /// The player.
+        player: String,
     },
 }
 

@@ -10,8 +10,8 @@ use backstory_core::crdt::{
 use backstory_core::draft::{Draft, DraftSource};
 use backstory_core::pairing::PendingJoin;
 use backstory_core::view::{
-    ContactCard, Fetched, ImportSummary, InspectedDoc, Invite, MyPanel, Paired, Preferences,
-    Preview, Profile, TheirPanel,
+    ContactCard, Fetched, ImportSummary, InboxView, InspectedDoc, Invite, MyPanel, Paired,
+    Preferences, Preview, Profile, TheirPanel,
 };
 use backstory_core::{Contact, Event, PeerState};
 use chrono::{Local, TimeZone};
@@ -70,6 +70,11 @@ fn describe_kind(kind: &Kind, text: &str) -> String {
                 &media.hash[..12.min(media.hash.len())]
             )
         }
+        Kind::WatchedVideo {
+            player,
+            location,
+            title,
+        } if location.is_empty() => format!("{} via {player}", title.as_deref().unwrap_or("video")),
         Kind::WatchedVideo {
             player,
             location,
@@ -222,14 +227,10 @@ impl Out {
         if self.json {
             return self.json(p);
         }
-        let on = |b: bool| if b { "on" } else { "off" };
-        say!(
-            "language       {}",
-            p.language.as_deref().unwrap_or("system")
-        );
-        say!("receipts       {}", on(p.receipts));
-        say!("network        {}", p.network);
-        say!("lan_discovery  {}", on(p.lan_discovery));
+        let width = p.all.iter().map(|s| s.key.len()).max().unwrap_or(0);
+        for s in &p.all {
+            say!("{:<width$}  {}", s.key, s.value);
+        }
         Ok(())
     }
 
@@ -425,6 +426,52 @@ impl Out {
                 d.kind.name(),
                 describe_kind(&d.kind, &d.text),
                 when(d.created)
+            );
+        }
+        Ok(())
+    }
+
+    pub fn inbox(&self, inbox: &InboxView) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(inbox);
+        }
+        let w = &inbox.watcher;
+        match (&w.message, w.running) {
+            (_, true) => say!("The video watcher is running."),
+            (Some(why), false) => say!("The video watcher is not running: {why}."),
+            (None, false) => say!("The video watcher is not running."),
+        }
+        if inbox.suggestions.is_empty() {
+            say!("No suggestions.");
+        }
+        for d in &inbox.suggestions {
+            let (player, location, via) = match &d.source {
+                DraftSource::Watcher {
+                    player,
+                    location,
+                    via,
+                    ..
+                } => (player.as_str(), location.as_str(), via.as_str()),
+                _ => ("", "", ""),
+            };
+            say!(
+                "{}  {}  [{} via {via}, {}]",
+                d.id,
+                clean(&d.text),
+                clean(player),
+                when(d.created)
+            );
+            if !location.is_empty() {
+                say!("    {}", clean(location));
+            }
+        }
+        for r in &inbox.rules {
+            let to: Vec<&str> = r.contacts.iter().map(|c| c.as_str()).collect();
+            say!(
+                "always allowed: {} → {} (since {})",
+                clean(&r.player),
+                to.join(", "),
+                when(r.since)
             );
         }
         Ok(())

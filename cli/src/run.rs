@@ -10,7 +10,7 @@ use backstory_core::op;
 use backstory_core::view::{EntryEdit, NewEntry};
 
 use crate::args::{
-    CategoriesCmd, Cli, ClockCmd, Cmd, ContactsCmd, DraftsCmd, EditArgs, PostArgs, Rule,
+    CategoriesCmd, Cli, ClockCmd, Cmd, ContactsCmd, DraftsCmd, EditArgs, InboxCmd, PostArgs, Rule,
     SettingsCmd,
 };
 use crate::render::Out;
@@ -147,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
         Cmd::Drafts { action } => drafts(c, &out, action).await,
+        Cmd::Inbox { action } => inbox(c, &out, action).await,
         Cmd::Clock { action } => match action {
             None => out.time(c.call(op::Clock {}).await?),
             Some(ClockCmd::Advance { by }) => {
@@ -259,6 +260,55 @@ async fn drafts(c: &mut Client, out: &Out, action: Option<DraftsCmd>) -> anyhow:
             })
             .await?;
             out.done("discarded")
+        }
+    }
+}
+
+async fn inbox(c: &mut Client, out: &Out, action: Option<InboxCmd>) -> anyhow::Result<()> {
+    match action {
+        None => out.inbox(&c.call(op::Inbox {}).await?),
+        Some(InboxCmd::Approve {
+            id,
+            to,
+            category,
+            text,
+            rule: r,
+        }) => {
+            let visibility = rule(c, r.rule()).await?;
+            let ids = c
+                .call(op::CommitDraft {
+                    draft: DraftId::new(id),
+                    to,
+                    edit: DraftEdit {
+                        category: category.map(CategoryId::new),
+                        text,
+                        visibility,
+                    },
+                })
+                .await?;
+            out.ids(&ids)
+        }
+        Some(InboxCmd::Reject { id }) => {
+            c.call(op::RejectSuggestion {
+                draft: DraftId::new(id),
+            })
+            .await?;
+            out.done("rejected; that video will not be suggested again")
+        }
+        Some(InboxCmd::AlwaysAllow { player, to }) => {
+            let rule = c.call(op::AllowPlayer { player, to }).await?;
+            out.done(&format!(
+                "{} is always allowed: its videos go to {} contact(s) without asking",
+                rule.player,
+                rule.contacts.len()
+            ))
+        }
+        Some(InboxCmd::Disallow { player }) => {
+            c.call(op::DisallowPlayer {
+                player: player.clone(),
+            })
+            .await?;
+            out.done(&format!("{player} is no longer always allowed"))
         }
     }
 }

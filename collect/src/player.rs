@@ -49,7 +49,7 @@ mod poll;
 pub use command_line::parse_command_line;
 pub use config::{
     ConfigError, DEFAULT_INTERVAL, DEFAULT_MIN_PLAY, DEFAULT_PLAYERS, Dirs, MIN_INTERVAL,
-    WatcherConfig,
+    WatcherConfig, player_matches,
 };
 pub use sighting::{Sighting, SightingSource, day_key, local_day_key, target_key};
 pub use watcher::{PollError, ReconfigureError, StartError, Watcher};

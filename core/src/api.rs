@@ -154,6 +154,27 @@ macro_rules! with_operations {
                 /// The draft.
                 pub draft: $crate::draft::DraftId,
             } -> ();
+            /// The inbox: the watcher's suggestions waiting for approval, the players always
+            /// allowed, and the watcher's state. A suggestion is approved with `commit_draft`.
+            Inbox inbox {} -> $crate::view::InboxView;
+            /// Rejects a suggestion: it goes, and its video is never suggested again.
+            RejectSuggestion reject_suggestion {
+                /// The suggestion.
+                pub draft: $crate::draft::DraftId,
+            } -> ();
+            /// Always allows a player: the videos it plays are published to these contacts
+            /// without asking.
+            AllowPlayer allow_player {
+                /// The player, as the watcher names it (`mpv`, `vlc`, …).
+                pub player: String,
+                /// Contacts (ids or names).
+                pub to: Vec<String>,
+            } -> $crate::view::AllowRule;
+            /// Stops always allowing a player: its videos are suggested again.
+            DisallowPlayer disallow_player {
+                /// The player.
+                pub player: String,
+            } -> ();
             /// Their panel for me, with what changed since I last looked.
             TheirPanel their_panel {
                 /// Contact id or name.

@@ -5,7 +5,8 @@
 //! events), [`documents`] (samod's repository), [`media`] (the blob store and who may fetch
 //! what), [`panels`] (my masters, publishing, the schedule of rule flips), [`received`] (their
 //! panels for me), [`contacts`] (finding contacts, their cards), [`settings`], [`network`] (the
-//! endpoint, access, presence) and [`pairing`]. The engine holds one of each and the dispatcher
+//! endpoint, access, presence), [`pairing`], [`drafts`] and [`inbox`] (the video watcher and
+//! its suggestions). The engine holds one of each and the dispatcher
 //! ([`crate::api`]) calls them; nothing else reaches into another part's state.
 //!
 //! Writes to a master panel are serialized by the panels' write gate and are durable (SQLite,
@@ -19,6 +20,7 @@ pub(crate) mod contacts;
 pub(crate) mod device;
 pub(crate) mod documents;
 pub(crate) mod drafts;
+pub(crate) mod inbox;
 pub(crate) mod inspect;
 pub(crate) mod media;
 pub(crate) mod network;
@@ -106,6 +108,7 @@ pub(crate) struct Inner {
     pub(crate) settings: settings::Settings,
     pub(crate) network: network::Network,
     pub(crate) drafts: drafts::Drafts,
+    pub(crate) inbox: inbox::Inbox,
     pub(crate) pairing: Arc<pairing::Pairing>,
     _lock: DirLock,
 }
@@ -186,6 +189,12 @@ impl Engine {
             network.clone(),
         );
         let drafts = drafts::Drafts::new(device.clone(), media.clone());
+        let inbox = inbox::Inbox::new(
+            device.clone(),
+            settings.clone(),
+            panels.clone(),
+            contacts.clone(),
+        );
         let pairing = Arc::new(pairing::Pairing::new(
             device.clone(),
             docs.clone(),
@@ -204,6 +213,7 @@ impl Engine {
                 settings,
                 network,
                 drafts,
+                inbox,
                 pairing,
                 _lock: lock,
             }),
@@ -219,6 +229,13 @@ impl Engine {
             i.network.connect(contact).await?;
             i.received.follow(contact);
         }
+        // The watcher's first look at the processes is not worth delaying the engine's start.
+        let inbox = i.inbox.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inbox.apply_settings().await {
+                tracing::error!("the video watcher could not start: {e}");
+            }
+        });
         Ok(engine)
     }
 
@@ -230,6 +247,7 @@ impl Engine {
     /// finish.
     pub async fn shutdown(&self) {
         self.inner.device.stop();
+        self.inner.inbox.stop().await;
         self.inner.network.shutdown().await;
         self.inner.docs.stop().await;
     }

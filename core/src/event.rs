@@ -126,6 +126,20 @@ pub enum Event {
         /// The draft.
         draft: DraftId,
     },
+    /// The video watcher noticed a video: a suggestion waits in the inbox.
+    SuggestionAdded {
+        /// The suggestion.
+        draft: DraftId,
+        /// The text it suggests.
+        text: String,
+    },
+    /// A player was always allowed, or no longer is.
+    AllowRulesChanged,
+    /// The video watcher started, stopped or changed.
+    WatcherChanged {
+        /// Its state now.
+        state: crate::view::WatcherState,
+    },
 }
 
 impl Event {
@@ -147,7 +161,10 @@ impl Event {
             | Self::JoinRequested { .. }
             | Self::PairingPending { .. }
             | Self::DraftSaved { .. }
-            | Self::DraftRemoved { .. } => None,
+            | Self::DraftRemoved { .. }
+            | Self::SuggestionAdded { .. }
+            | Self::AllowRulesChanged
+            | Self::WatcherChanged { .. } => None,
         }
     }
 

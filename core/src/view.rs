@@ -40,6 +40,37 @@ pub struct Preferences {
     /// Whether this device announces itself and looks for contacts on the local network (mDNS);
     /// it takes effect at the next start.
     pub lan_discovery: bool,
+    /// The video watcher.
+    pub watcher: WatcherPreferences,
+    /// Every preference as text, in order, with what it is for: what `backstory settings`
+    /// prints, and what `get_setting`/`set_setting` take.
+    pub all: Vec<Setting>,
+}
+
+/// One preference as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Setting {
+    /// Its key.
+    pub key: String,
+    /// Its value, as `set_setting` takes it.
+    pub value: String,
+    /// What it is for and what it accepts.
+    pub help: String,
+}
+
+/// The video watcher's settings (`watcher.*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WatcherPreferences {
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Seconds between two looks at the running players.
+    pub interval_secs: u64,
+    /// The players watched: names or program paths.
+    pub players: Vec<String>,
+    /// Plays shorter than this many seconds are not suggested, where the player tells.
+    pub min_play_secs: u64,
 }
 
 /// My panel for a contact, as its trigger icon shows it.
@@ -292,4 +323,7 @@ pub struct InboxView {
     pub rules: Vec<AllowRule>,
     /// The watcher.
     pub watcher: WatcherState,
+    /// Who an approval goes to unless the author chooses: the contacts of the last approval,
+    /// else the only contact there is.
+    pub default_to: Vec<ContactId>,
 }

@@ -420,3 +420,5 @@ pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
 
 /// Adversarial devices for privacy tests.
 pub mod intruder;
+/// Stand-in video players for the watcher's tests.
+pub mod players;

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use backstory_tests::players::{Players, videos};
 use backstory_tests::{Node, backstory_bin, eventually, local_on_clock, wall_ms};
 
 /// Runs the CLI with its trace on; returns its output and the operations it sent.
@@ -160,10 +161,43 @@ fn every_operation_of_the_api_is_reachable_from_the_cli() {
     t.run(ann, &["clock"]);
     t.run(ann, &["clock", "advance", "2h"]);
 
+    // The inbox: two videos played in a stand-in player, one rejected, one approved.
+    t.run(ann, &["settings", "set", "watcher.interval", "5s"]);
+    let films = a.path().join("films");
+    videos(&films, &["first.mkv", "second.mkv"]);
+    let mut players = Players::default();
+    players.start(
+        &a.path().join("bin"),
+        "mpv",
+        &["first.mkv", "second.mkv"],
+        &films,
+    );
+    let root = films.display().to_string();
+    let ids = eventually(Duration::from_secs(30), || {
+        let inbox = t.run(ann, &["inbox"]);
+        let ids: Vec<String> = inbox["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| {
+                s["source"]["location"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with(&root))
+            })
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        (ids.len() == 2).then_some(ids)
+    })
+    .expect("the stand-in player's videos are suggested");
+    t.run(ann, &["inbox", "reject", &ids[0]]);
+    t.run(ann, &["inbox", "approve", &ids[1], "--to", "bob"]);
+    t.run(ann, &["inbox", "always-allow", "vlc", "--to", "bob"]);
+    t.run(ann, &["inbox", "disallow", "vlc"]);
+
     // Their panel, media and files on Bob's side.
     let seen = eventually(Duration::from_secs(20), || {
         let p = t.run(bob, &["show", "ann", "--keep-unseen"]);
-        (p["changes"]["entries"].as_array().unwrap().len() == 3).then_some(())
+        (p["changes"]["entries"].as_array().unwrap().len() == 4).then_some(())
     });
     assert!(seen.is_some(), "Ann's entries never reached Bob");
     t.run(bob, &["show", "ann"]);

@@ -129,6 +129,18 @@ impl WatcherConfig {
     }
 }
 
+/// Whether a player as the author named it (`vlc`, `/opt/vlc/bin/vlc`, `io.mpv.Mpv`) is the one
+/// a source reported (`vlc`, `VLC media player`, `org.videolan.VLC`, …): the same rule the
+/// sources use to recognise configured players. The engine uses it for "always allow" rules.
+pub fn player_matches(configured: &str, seen: &str) -> bool {
+    let configured = PlayerName::parse(configured);
+    configured.is_mpris(seen, seen, seen)
+        || configured
+            .path
+            .as_deref()
+            .is_some_and(|path| path.as_os_str().eq_ignore_ascii_case(seen))
+}
+
 /// One configured player, ready to be compared with what a source shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
@@ -246,6 +258,17 @@ mod tests {
             by_path.path.as_deref(),
             Some(std::path::Path::new("/opt/players/bin/my-player"))
         );
+    }
+
+    #[test]
+    fn a_rule_names_the_player_as_every_source_reports_it() {
+        assert!(player_matches("vlc", "vlc"));
+        assert!(player_matches("vlc", "VLC media player"));
+        assert!(player_matches("VLC", "org.videolan.vlc"));
+        assert!(player_matches("/opt/vlc/bin/vlc", "vlc"));
+        assert!(player_matches("io.mpv.Mpv", "io.mpv.Mpv"));
+        assert!(!player_matches("mpv", "vlc"));
+        assert!(!player_matches("mpv", "Mozilla Firefox"));
     }
 
     #[test]

@@ -79,7 +79,13 @@ impl Engine {
             }
             Request::Settings(_) => Response::Settings(p.settings.preferences().await?),
             Request::GetSetting(r) => Response::GetSetting(p.settings.get(&r.key).await?),
-            Request::SetSetting(r) => Response::SetSetting(p.settings.set(&r.key, &r.value).await?),
+            Request::SetSetting(r) => {
+                let prefs = p.settings.set(&r.key, &r.value).await?;
+                if r.key.starts_with("watcher.") {
+                    p.inbox.apply_settings().await?;
+                }
+                Response::SetSetting(prefs)
+            }
             Request::Contacts(_) => Response::Contacts(p.contacts.cards().await?),
             Request::Contact(r) => {
                 let c = find(r.contact).await?;
@@ -145,6 +151,21 @@ impl Engine {
             Request::DiscardDraft(r) => {
                 p.drafts.discard(&r.draft).await?;
                 Response::DiscardDraft(())
+            }
+            Request::Inbox(_) => Response::Inbox(p.inbox.view().await?),
+            Request::RejectSuggestion(r) => {
+                let d = p.drafts.get(&r.draft).await?;
+                p.inbox.reject(&d).await?;
+                p.drafts.discard(&r.draft).await?;
+                Response::RejectSuggestion(())
+            }
+            Request::AllowPlayer(r) => {
+                let to = self.contacts_of(r.to).await?;
+                Response::AllowPlayer(p.inbox.allow(&r.player, &to).await?)
+            }
+            Request::DisallowPlayer(r) => {
+                p.inbox.disallow(&r.player).await?;
+                Response::DisallowPlayer(())
             }
             Request::TheirPanel(r) => {
                 let c = find(r.contact).await?;
@@ -223,35 +244,49 @@ impl Engine {
     ) -> Result<Vec<backstory_crdt::EntryId>, EngineError> {
         let p = self.parts();
         let d = p.drafts.get(draft).await?;
-        let targets = if to.is_empty() {
-            match &d.contact {
-                Some(c) => vec![c.to_string()],
-                None => {
-                    return Err(EngineError::InvalidInput(
-                        "say which contacts this goes to".into(),
-                    ));
-                }
-            }
-        } else {
-            to
+        let targets = match (to.is_empty(), &d.contact) {
+            (false, _) => to,
+            (true, Some(c)) => vec![c.to_string()],
+            (true, None) if d.source.is_suggestion() => p
+                .inbox
+                .default_to()
+                .await?
+                .into_iter()
+                .map(|c| c.to_string())
+                .collect(),
+            (true, None) => Vec::new(),
         };
-        let mut contacts = Vec::new();
-        for t in targets {
-            let c = p.contacts.find(&t).await?;
-            if !contacts
-                .iter()
-                .any(|x: &crate::contact::Contact| x.id == c.id)
-            {
-                contacts.push(c);
-            }
+        if targets.is_empty() {
+            return Err(EngineError::InvalidInput(
+                "say which contacts this goes to".into(),
+            ));
         }
+        let contacts = self.contacts_of(targets).await?;
         let prepared = crate::engine::drafts::prepared(&d, edit)?;
         let mut ids = Vec::new();
         for c in &contacts {
             ids.push(p.panels.add(c, prepared.clone()).await?);
         }
         p.drafts.discard(draft).await?;
+        if d.source.is_suggestion() {
+            p.inbox.approved(&contacts).await?;
+        }
         Ok(ids)
+    }
+
+    /// Contacts named by ids or names, each once.
+    async fn contacts_of(
+        &self,
+        names: Vec<String>,
+    ) -> Result<Vec<crate::contact::Contact>, EngineError> {
+        let mut contacts: Vec<crate::contact::Contact> = Vec::new();
+        for name in names {
+            let c = self.parts().contacts.find(&name).await?;
+            if !contacts.iter().any(|x| x.id == c.id) {
+                contacts.push(c);
+            }
+        }
+        Ok(contacts)
     }
 
     async fn import_panel(

@@ -6,7 +6,7 @@ use super::device::Device;
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::net::NetworkMode;
-use crate::view::Preferences;
+use crate::view::{Preferences, Setting, WatcherPreferences};
 
 /// The languages the app speaks.
 pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
@@ -34,6 +34,69 @@ fn language(v: &str) -> Result<String, String> {
         l if LANGUAGES.contains(&l) => Ok(l.to_string()),
         _ => Err(format!("use system, {}", LANGUAGES.join(" or "))),
     }
+}
+
+/// A duration as people type it (`5s`, `10m`, `1h 30m`), written back in one canonical form.
+fn duration(v: &str, minimum: std::time::Duration) -> Result<String, String> {
+    let v = v.trim();
+    let d = if v == "0" || v == "0s" {
+        std::time::Duration::ZERO
+    } else {
+        crate::when::parse_duration(v)
+            .map_err(|_| "use a duration such as 5s, 10m or 1h".to_string())?
+    };
+    if d < minimum {
+        return Err(format!(
+            "the shortest is {}",
+            duration_text(minimum.as_secs())
+        ));
+    }
+    if d.subsec_millis() != 0 {
+        return Err("use whole seconds".into());
+    }
+    Ok(duration_text(d.as_secs()))
+}
+
+/// Seconds as the settings write them: `45s`, `10m`, `2h`, `90s`.
+pub(crate) fn duration_text(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn seconds(text: &str) -> u64 {
+    if text == "0s" {
+        return 0;
+    }
+    crate::when::parse_duration(text).map_or(0, |d| d.as_secs())
+}
+
+fn interval(v: &str) -> Result<String, String> {
+    duration(v, backstory_collect::player::MIN_INTERVAL)
+}
+
+fn min_play(v: &str) -> Result<String, String> {
+    duration(v, std::time::Duration::ZERO)
+}
+
+fn players(v: &str) -> Result<String, String> {
+    let list: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if list.is_empty() {
+        return Err("name at least one player (e.g. mpv,vlc), or turn the watcher off".into());
+    }
+    if list
+        .iter()
+        .any(|p| p.chars().count() > 200 || p.chars().any(char::is_control))
+    {
+        return Err("a player is a program name or path, at most 200 characters".into());
+    }
+    Ok(list.join(","))
 }
 
 fn network(v: &str) -> Result<String, String> {
@@ -68,6 +131,30 @@ pub(crate) const SPECS: &[Spec] = &[
         help: "find contacts on the local network (on/off); takes effect at the next start",
         default: "on",
         normalise: on_off,
+    },
+    Spec {
+        key: "watcher.enabled",
+        help: "whether the video watcher suggests the videos you watch (on/off); nothing is shared without your approval",
+        default: "on",
+        normalise: on_off,
+    },
+    Spec {
+        key: "watcher.interval",
+        help: "how often the running players are looked at, e.g. 10m (5s at least)",
+        default: "10m",
+        normalise: interval,
+    },
+    Spec {
+        key: "watcher.players",
+        help: "the players watched, comma-separated names or program paths",
+        default: "mpv,vlc,celluloid,smplayer,mplayer,totem",
+        normalise: players,
+    },
+    Spec {
+        key: "watcher.min_play",
+        help: "plays shorter than this are not suggested, where the player tells the length (e.g. 1m, 0s)",
+        default: "1m",
+        normalise: min_play,
     },
 ];
 
@@ -127,6 +214,41 @@ impl Settings {
             receipts: self.get("receipts").await? == "on",
             network: self.get("network").await?,
             lan_discovery: self.get("lan_discovery").await? == "on",
+            watcher: self.watcher().await?,
+            all: self.all().await?,
+        })
+    }
+
+    /// Every preference as text, in the table's order.
+    async fn all(&self) -> Result<Vec<Setting>, EngineError> {
+        let mut out = Vec::with_capacity(SPECS.len());
+        for spec in SPECS {
+            let value = self.get(spec.key).await?;
+            out.push(Setting {
+                key: spec.key.to_string(),
+                value: if spec.key == "language" && value.is_empty() {
+                    "system".into()
+                } else {
+                    value
+                },
+                help: spec.help.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The video watcher's settings, typed.
+    pub(crate) async fn watcher(&self) -> Result<WatcherPreferences, EngineError> {
+        Ok(WatcherPreferences {
+            enabled: self.get("watcher.enabled").await? == "on",
+            interval_secs: seconds(&self.get("watcher.interval").await?),
+            players: self
+                .get("watcher.players")
+                .await?
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+            min_play_secs: seconds(&self.get("watcher.min_play").await?),
         })
     }
 
@@ -179,5 +301,19 @@ mod tests {
             assert!((s.normalise)(s.default).is_ok(), "{}", s.key);
         }
         assert!(spec("colour").is_err());
+        assert_eq!(interval(" 600s ").unwrap(), "10m");
+        assert_eq!(interval("5s").unwrap(), "5s");
+        assert_eq!(interval("90s").unwrap(), "90s");
+        assert!(interval("4s").unwrap_err().contains("5s"));
+        assert!(interval("soon").is_err());
+        assert_eq!(min_play("0s").unwrap(), "0s");
+        assert_eq!(min_play("1m").unwrap(), "1m");
+        assert_eq!(
+            players(" mpv , /opt/vlc/bin/vlc,, ").unwrap(),
+            "mpv,/opt/vlc/bin/vlc"
+        );
+        assert!(players(" , ").is_err());
+        assert_eq!(seconds("10m"), 600);
+        assert_eq!(seconds("0s"), 0);
     }
 }

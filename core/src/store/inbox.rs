@@ -103,3 +103,49 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_video_is_new_once_a_day_and_never_again_once_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.note_sighting("/v/a.mkv", "2026-12-03").unwrap());
+        assert!(!store.note_sighting("/v/a.mkv", "2026-12-03").unwrap());
+        assert!(store.note_sighting("/v/a.mkv", "2026-12-04").unwrap());
+        store.reject_target("/v/a.mkv", 1).unwrap();
+        drop(store);
+        // Kept across a restart, and on every later day.
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!store.note_sighting("/v/a.mkv", "2026-12-05").unwrap());
+        assert!(!store.note_sighting("/v/a.mkv", "2027-01-01").unwrap());
+        assert!(store.note_sighting("/v/b.mkv", "2027-01-01").unwrap());
+    }
+
+    #[test]
+    fn allow_rules_are_kept_per_player_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let rule = AllowRule {
+            player: "MPV".into(),
+            contacts: vec![ContactId::new("c1")],
+            since: backstory_crdt::Timestamp(5),
+        };
+        store.set_allow_rule(&rule).unwrap();
+        store
+            .set_allow_rule(&AllowRule {
+                contacts: vec![ContactId::new("c2")],
+                ..rule
+            })
+            .unwrap();
+        let rules = store.allow_rules().unwrap();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].player, "mpv");
+        assert_eq!(rules[0].contacts, vec![ContactId::new("c2")]);
+        assert!(store.remove_allow_rule("mpv").unwrap());
+        assert!(!store.remove_allow_rule("mpv").unwrap());
+    }
+}
