@@ -45,6 +45,13 @@ pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
                 Event::SettingChanged { key } if key == "language" => {
                     crate::tray::refresh_all(&app).await;
                 }
+                Event::SuggestionAdded { text: watched, .. } => {
+                    crate::tray::refresh_inbox(&app).await;
+                    notify_watched(&app, watched).await;
+                }
+                Event::DraftRemoved { .. } => {
+                    crate::tray::refresh_inbox(&app).await;
+                }
                 _ => {}
             }
             if let Err(e) = EngineEvent(event).emit(&app) {
@@ -62,6 +69,36 @@ pub fn open_request(app: &AppHandle, link: Option<&str>) {
     };
     if let Err(e) = windows::open(app, kind, None, ticket) {
         tracing::warn!("cannot open a window: {}", e.message);
+    }
+}
+
+/// A desktop notification that the video watcher has a suggestion. Not shown while the inbox is
+/// in front.
+async fn notify_watched(app: &AppHandle, watched: &str) {
+    let looking = app
+        .get_webview_window("inbox")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    if looking {
+        return;
+    }
+    let lang = language_of(&state.engine).await;
+    let title: String = watched
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let shown = app
+        .notification()
+        .builder()
+        .title(text(&lang, Text::Watched).replace("{name}", &title))
+        .body(text(&lang, Text::WatchedBody))
+        .show();
+    if let Err(e) = shown {
+        tracing::debug!("notification not shown: {e}");
     }
 }
 

@@ -13,6 +13,12 @@ pub enum Text {
     Updated,
     /// Notification body.
     UpdatedBody,
+    /// Tray menu: the inbox, with its count.
+    Inbox,
+    /// Notification title: the video watcher noticed a video.
+    Watched,
+    /// Notification body for a noticed video.
+    WatchedBody,
 }
 
 /// The text in a language (`en` or `zh-CN`; anything else is English). `{name}` and `{n}` are
@@ -30,6 +36,14 @@ pub fn text(language: &str, t: Text) -> &'static str {
         (Text::Updated, true) => "{name} 更新了背景",
         (Text::UpdatedBody, false) => "{n} new or changed entries",
         (Text::UpdatedBody, true) => "{n} 条新的或修改过的内容",
+        (Text::Inbox, false) => "Inbox ({n})",
+        (Text::Inbox, true) => "待确认（{n}）",
+        (Text::Watched, false) => "You watched “{name}”",
+        (Text::Watched, true) => "你观看了“{name}”",
+        (Text::WatchedBody, false) => {
+            "Add it to a panel? It stays on this device until you approve it."
+        }
+        (Text::WatchedBody, true) => "要添加到背景里吗？确认之前它只保留在这台设备上。",
     }
 }
 
@@ -63,6 +77,9 @@ mod tests {
             Text::Unseen,
             Text::Updated,
             Text::UpdatedBody,
+            Text::Inbox,
+            Text::Watched,
+            Text::WatchedBody,
         ] {
             assert_ne!(text("en", t), text("zh-CN", t), "{t:?}");
         }

@@ -14,12 +14,45 @@ use crate::windows::{self, WindowKind};
 /// The tray icon's id.
 const TRAY: &str = "backstory";
 
+/// The tray menu item that opens the inbox.
+const INBOX: &str = "inbox";
+
+/// The inbox item of the tray menu, kept to update its count.
+struct InboxItem(MenuItem<tauri::Wry>);
+
+/// Shows the number of suggestions waiting on the tray menu's inbox item.
+pub async fn refresh_inbox(app: &AppHandle) {
+    let (Some(state), Some(item)) = (app.try_state::<AppState>(), app.try_state::<InboxItem>())
+    else {
+        return;
+    };
+    let n = match state.engine.run(backstory_core::op::Inbox {}).await {
+        Ok(inbox) => inbox.suggestions.len(),
+        Err(e) => {
+            tracing::warn!("cannot count the inbox: {e}");
+            return;
+        }
+    };
+    let lang = language_of(&state.engine).await;
+    let _ = item
+        .0
+        .set_text(text(&lang, Text::Inbox).replace("{n}", &n.to_string()));
+}
+
 /// Builds the tray icon. Without a tray host (a bare X server) this fails harmlessly: the app is
 /// fully usable from its windows.
 pub fn build(app: &AppHandle, language: &str) -> tauri::Result<TrayIcon> {
     let open = MenuItem::with_id(app, "open", text(language, Text::Open), true, None::<&str>)?;
+    let inbox = MenuItem::with_id(
+        app,
+        INBOX,
+        text(language, Text::Inbox).replace("{n}", "0"),
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, "quit", text(language, Text::Quit), true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &inbox, &quit])?;
+    app.manage(InboxItem(inbox));
     let mut builder = TrayIconBuilder::with_id(TRAY)
         .menu(&menu)
         .tooltip("Backstory")
@@ -27,6 +60,11 @@ pub fn build(app: &AppHandle, language: &str) -> tauri::Result<TrayIcon> {
             "open" => {
                 if let Err(e) = windows::open(app, WindowKind::Main, None, None) {
                     tracing::warn!("cannot open the main window: {}", e.message);
+                }
+            }
+            INBOX => {
+                if let Err(e) = windows::open(app, WindowKind::Inbox, None, None) {
+                    tracing::warn!("cannot open the inbox: {}", e.message);
                 }
             }
             "quit" => app.exit(0),

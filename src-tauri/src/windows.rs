@@ -1,5 +1,5 @@
 //! The app's windows. Each has a fixed label so its capability grants it only its own commands:
-//! `main`, `pairing`, `settings`, `editor-<contact>`, `viewer-<contact>`.
+//! `main`, `pairing`, `settings`, `inbox`, `editor-<contact>`, `viewer-<contact>`.
 
 use backstory_core::{ApiError, EngineError, ErrorCode};
 use serde::{Deserialize, Serialize};
@@ -14,8 +14,10 @@ pub enum WindowKind {
     Main,
     /// Invite and join.
     Pairing,
-    /// Name, network, language, receipts.
+    /// Name, network, language, receipts, the video watcher.
     Settings,
+    /// The video watcher's suggestions, waiting for approval.
+    Inbox,
     /// My panel for one contact.
     Editor,
     /// Their panel for me.
@@ -63,6 +65,12 @@ fn place(
             "#/settings".into(),
             "Backstory".into(),
             (520.0, 560.0),
+        ),
+        WindowKind::Inbox => (
+            "inbox".into(),
+            "#/inbox".into(),
+            "Backstory".into(),
+            (620.0, 640.0),
         ),
         WindowKind::Editor => {
             let (id, name) = contact.ok_or_else(need)?;

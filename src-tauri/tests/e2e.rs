@@ -82,6 +82,14 @@ async fn launch(name: &'static str) -> App {
         .env("NO_AT_BRIDGE", "1")
         .env("PATH", path)
         .env("BACKSTORY_TEST_OPENED", tools.path().join("opened.txt"))
+        // The video watcher reads this instance's own history folders, not the machine's.
+        .env("XDG_DATA_HOME", tools.path().join("data"))
+        .env("XDG_CONFIG_HOME", tools.path().join("config"))
+        .env("XDG_STATE_HOME", tools.path().join("state"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", tools.path().join("no-bus").display()),
+        )
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -550,6 +558,82 @@ async fn two_apps_pair_write_read_and_see_receipts() {
         )
         .await;
     alice.shot("9-main-final").await;
+
+    // The video watcher: a player plays a film on Alice's device; her inbox badge shows it, she
+    // approves it with one click, and it appears in Bob's viewer. Nothing of it reached Bob
+    // before that.
+    alice.main_window().await;
+    alice.click("[data-testid=open-settings]").await;
+    alice.window("#/settings").await;
+    alice
+        .type_into("[data-testid=watcher-interval]", "5s")
+        .await;
+    alice.click("[data-testid=save-watcher]").await;
+    alice
+        .until(
+            "the watcher settings saved",
+            "const e = document.querySelector('[data-testid=watcher-interval]'); return e && e.value",
+            |v| v == "5s",
+        )
+        .await;
+    alice.shot("10-settings-watcher").await;
+    let films = alice.tools.path().join("films");
+    backstory_tests::players::videos(&films, &["Lake_walk.mkv"]);
+    let mut players = backstory_tests::players::Players::default();
+    players.start(
+        &alice.tools.path().join("bin"),
+        "mpv",
+        &["--fs", "Lake_walk.mkv"],
+        &films,
+    );
+    alice.main_window().await;
+    alice
+        .until(
+            "one suggestion on the inbox badge",
+            "const e = document.querySelector('[data-testid=inbox-badge]'); return e && e.textContent.trim()",
+            |v| v == "1",
+        )
+        .await;
+    alice.shot("11-main-inbox-badge").await;
+    alice.click("[data-testid=open-inbox]").await;
+    alice.window("#/inbox").await;
+    let text = alice
+        .find("[data-testid=suggestion-text]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text.trim(), "Lake walk");
+    alice.shot("12-inbox").await;
+    bob.window("#/viewer/").await;
+    let shown = bob
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=entry]')].map(e => e.textContent).join('|')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !shown.as_str().unwrap_or_default().contains("Lake walk"),
+        "shared before approval: {shown}"
+    );
+    alice.click("[data-testid=approve]").await;
+    alice
+        .until(
+            "the inbox empty",
+            "return !!document.querySelector('[data-testid=inbox-empty]')",
+            |v| v == &serde_json::Value::Bool(true),
+        )
+        .await;
+    bob.until(
+        "the watched film in Bob's viewer",
+        "return [...document.querySelectorAll('[data-testid=entry-watched]')].map(e => e.closest('[data-testid=entry]').textContent).join('|')",
+        |v| v.as_str().is_some_and(|t| t.contains("Lake walk") && t.contains("mpv")),
+    )
+    .await;
+    bob.shot("13-viewer-watched").await;
+    drop(players);
 
     // A second start on the same data directory, as the desktop does for a backstory:// link,
     // hands the link to the running app and exits; the pairing window shows the ticket.

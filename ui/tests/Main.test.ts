@@ -13,6 +13,7 @@ vi.mock('../src/lib/api', () => ({
   openWindow: vi.fn(),
   removeContact: vi.fn(),
   setName: vi.fn(),
+  inbox: vi.fn(),
 }));
 
 let emit: ((e: unknown) => void) | null = null;
@@ -35,12 +36,22 @@ const profile = {
   addrs: [],
 };
 
+function inboxOf(n: number): api.InboxView {
+  return {
+    suggestions: Array.from({ length: n }, (_, i) => ({ id: `s${i}` })),
+    rules: [],
+    watcher: { available: true, running: true, message: null },
+    default_to: [],
+  } as unknown as api.InboxView;
+}
+
 describe('the main window', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     emit = null;
     vi.mocked(api.profile).mockResolvedValue(profile as api.Profile);
     vi.mocked(api.pendingJoins).mockResolvedValue([]);
+    vi.mocked(api.inbox).mockResolvedValue(inboxOf(0));
   });
   afterEach(() => vi.useRealTimers());
 
@@ -104,5 +115,27 @@ describe('the main window', () => {
     expect(api.setName).toHaveBeenCalledWith('Alice');
     expect(screen.queryByTestId('welcome')).toBeNull();
     expect(screen.getByTestId('my-name').textContent).toBe('Alice');
+  });
+
+  it('shows how many suggestions wait in the inbox, and follows the watcher', async () => {
+    vi.mocked(api.contacts).mockResolvedValue([card()]);
+    render(Main);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(screen.queryByTestId('inbox-badge')).toBeNull();
+
+    vi.mocked(api.inbox).mockResolvedValue(inboxOf(2));
+    emit?.({ event: 'suggestion_added', draft: 's1', text: 'Cinema Paradiso' });
+    emit?.({ event: 'suggestion_added', draft: 's2', text: 'Lake walk' });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(screen.getByTestId('inbox-badge').textContent).toBe('2');
+    // A burst of events is one read.
+    expect(api.inbox).toHaveBeenCalledTimes(2);
+
+    vi.mocked(api.inbox).mockResolvedValue(inboxOf(0));
+    emit?.({ event: 'draft_removed', draft: 's1' });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(screen.queryByTestId('inbox-badge')).toBeNull();
+    screen.getByTestId('open-inbox').click();
+    expect(api.openWindow).toHaveBeenCalledWith('inbox', null, null);
   });
 });

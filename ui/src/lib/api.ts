@@ -30,6 +30,9 @@ export type VisibilityRule = Visibility['rule'];
 export type NewEntry = Parameters<Commands['postEntry']>[1];
 export type EntryEdit = Parameters<Commands['editEntry']>[1];
 export type Draft = Data<'drafts'>[number];
+export type InboxView = Data<'inbox'>;
+export type AllowRule = InboxView['rules'][number];
+export type WatcherState = InboxView['watcher'];
 export type DraftEdit = Parameters<Commands['commitDraft']>[2];
 export type TheirPanel = Data<'theirPanel'>;
 export type ChangedEntry = TheirPanel['changes']['entries'][number];
@@ -99,6 +102,10 @@ export const drafts = () => call(commands.drafts());
 export const commitDraft = (draft: string, to: string[], edit: DraftEdit) =>
   call(commands.commitDraft(draft, to, edit));
 export const discardDraft = (draft: string) => call(commands.discardDraft(draft));
+export const inbox = () => call(commands.inbox());
+export const rejectSuggestion = (draft: string) => call(commands.rejectSuggestion(draft));
+export const allowPlayer = (player: string, to: string[]) => call(commands.allowPlayer(player, to));
+export const disallowPlayer = (player: string) => call(commands.disallowPlayer(player));
 export const theirPanel = (id: string) => call(commands.theirPanel(id));
 export const markSeen = (id: string, heads: string[]) => call(commands.markSeen(id, heads));
 /** Fetches an entry's media from their device; answers the local copy a window may show. */

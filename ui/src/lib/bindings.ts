@@ -51,6 +51,20 @@ export const commands = {
 	commitDraft: (draft: DraftId, to: string[], edit: DraftEdit) => typedError<EntryId[], ApiError>(__TAURI_INVOKE("commit_draft", { draft, to, edit })),
 	/**  Discards a draft. */
 	discardDraft: (draft: DraftId) => typedError<null, ApiError>(__TAURI_INVOKE("discard_draft", { draft })),
+	/**
+	 *  The inbox: the watcher's suggestions waiting for approval, the players always
+	 *  allowed, and the watcher's state. A suggestion is approved with `commit_draft`.
+	 */
+	inbox: () => typedError<InboxView, ApiError>(__TAURI_INVOKE("inbox")),
+	/**  Rejects a suggestion: it goes, and its video is never suggested again. */
+	rejectSuggestion: (draft: DraftId) => typedError<null, ApiError>(__TAURI_INVOKE("reject_suggestion", { draft })),
+	/**
+	 *  Always allows a player: the videos it plays are published to these contacts
+	 *  without asking.
+	 */
+	allowPlayer: (player: string, to: string[]) => typedError<AllowRule, ApiError>(__TAURI_INVOKE("allow_player", { player, to })),
+	/**  Stops always allowing a player: its videos are suggested again. */
+	disallowPlayer: (player: string) => typedError<null, ApiError>(__TAURI_INVOKE("disallow_player", { player })),
 	/**  Their panel for me, with what changed since I last looked. */
 	theirPanel: (contact: string) => typedError<TheirPanel, ApiError>(__TAURI_INVOKE("their_panel", { contact })),
 	/**  Records that I have seen their panel up to these heads. */
@@ -93,6 +107,16 @@ export const events = {
 };
 
 /* Types */
+/**  A player whose sightings are published without asking, to chosen contacts. */
+export type AllowRule = {
+	/**  The player's name, as the watcher reports it (`mpv`, `vlc`, …). */
+	player: string,
+	/**  Who its videos go to. */
+	contacts: ContactId[],
+	/**  Since when. */
+	since: Timestamp,
+};
+
 /**  An error with its code, as it crosses the control socket. */
 export type ApiError = {
 	/**  The code to switch on. */
@@ -387,7 +411,19 @@ draft: DraftId } |
 /**  A draft was posted or discarded. */
 { event: "draft_removed"; 
 /**  The draft. */
-draft: DraftId };
+draft: DraftId } | 
+/**  The video watcher noticed a video: a suggestion waits in the inbox. */
+{ event: "suggestion_added"; 
+/**  The suggestion. */
+draft: DraftId; 
+/**  The text it suggests. */
+text: string } | 
+/**  A player was always allowed, or no longer is. */
+{ event: "allow_rules_changed" } | 
+/**  The video watcher started, stopped or changed. */
+{ event: "watcher_changed"; 
+/**  Its state now. */
+state: WatcherState };
 
 /**  A media file fetched from a contact. */
 export type Fetched = {
@@ -409,6 +445,21 @@ export type ImportSummary = {
 	contact: Contact,
 	/**  Updates I have not seen yet. */
 	unseen: number,
+};
+
+/**  The inbox as its window and `backstory inbox` show it. */
+export type InboxView = {
+	/**  Suggestions waiting for approval, newest first. */
+	suggestions: Draft[],
+	/**  Players always allowed. */
+	rules: AllowRule[],
+	/**  The watcher. */
+	watcher: WatcherState,
+	/**
+	 *  Who an approval goes to unless the author chooses: the contacts of the last approval,
+	 *  else the only contact there is.
+	 */
+	default_to: ContactId[],
 };
 
 /**  One document as stored. */
@@ -626,6 +677,13 @@ export type Preferences = {
 	 *  it takes effect at the next start.
 	 */
 	lan_discovery: boolean,
+	/**  The video watcher. */
+	watcher: WatcherPreferences,
+	/**
+	 *  Every preference as text, in order, with what it is for: what `backstory settings`
+	 *  prints, and what `get_setting`/`set_setting` take.
+	 */
+	all: Setting[],
 };
 
 /**  What a contact sees of my panel now, read from the published document itself. */
@@ -648,6 +706,16 @@ export type Profile = {
 	network: string,
 	/**  Where this device can be reached directly. */
 	addrs: string[],
+};
+
+/**  One preference as text. */
+export type Setting = {
+	/**  Its key. */
+	key: string,
+	/**  Its value, as `set_setting` takes it. */
+	value: string,
+	/**  What it is for and what it accepts. */
+	help: string,
 };
 
 /**  Where an entry came from. */
@@ -711,14 +779,38 @@ export type Visibility =
 /**  Visible until the instant, removed from the viewer's panel from then on. */
 { rule: "visible_until"; at: Timestamp };
 
+/**  The video watcher's settings (`watcher.*`). */
+export type WatcherPreferences = {
+	/**  Whether it runs. */
+	enabled: boolean,
+	/**  Seconds between two looks at the running players. */
+	interval_secs: number,
+	/**  The players watched: names or program paths. */
+	players: string[],
+	/**  Plays shorter than this many seconds are not suggested, where the player tells. */
+	min_play_secs: number,
+};
+
+/**  Whether the video watcher runs, and why not when it does not. */
+export type WatcherState = {
+	/**  Whether this platform has a watcher at all. */
+	available: boolean,
+	/**  Whether it runs now. */
+	running: boolean,
+	/**  Why it does not run, in words. */
+	message: string | null,
+};
+
 /**  Which window to open. */
 export type WindowKind = 
 /**  Contacts and their panel icons. */
 "main" | 
 /**  Invite and join. */
 "pairing" | 
-/**  Name, network, language, receipts. */
+/**  Name, network, language, receipts, the video watcher. */
 "settings" | 
+/**  The video watcher's suggestions, waiting for approval. */
+"inbox" | 
 /**  My panel for one contact. */
 "editor" | 
 /**  Their panel for me. */

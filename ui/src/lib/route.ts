@@ -4,6 +4,7 @@ export type Route =
   | { window: 'main' }
   | { window: 'pairing'; ticket: string | null }
   | { window: 'settings' }
+  | { window: 'inbox' }
   | { window: 'editor'; contact: string }
   | { window: 'viewer'; contact: string }
   | { window: 'unknown' };
@@ -32,6 +33,8 @@ export function parseRoute(hash: string): Route {
       return { window: 'pairing', ticket: query.get('ticket') };
     case 'settings':
       return { window: 'settings' };
+    case 'inbox':
+      return { window: 'inbox' };
     case 'editor':
       return arg ? { window: 'editor', contact: arg } : { window: 'unknown' };
     case 'viewer':
