@@ -133,6 +133,13 @@ pub enum Cmd {
         #[command(subcommand)]
         action: Option<DraftsCmd>,
     },
+    /// Take a link entry's preview again from its page, or remove it.
+    Snapshot {
+        #[command(subcommand)]
+        action: SnapshotCmd,
+    },
+    /// Capture the screen (a monitor or a window) into a picture entry.
+    Screenshot(ScreenshotArgs),
     /// The video watcher's suggestions: list them, approve or reject one, or always allow a player.
     Inbox {
         #[command(subcommand)]
@@ -316,6 +323,44 @@ pub enum DraftsCmd {
         /// The draft id.
         draft: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SnapshotCmd {
+    /// Fetch the page again and keep a new preview.
+    Refresh {
+        /// The link entry's id.
+        entry: String,
+    },
+    /// Remove the preview: the entry stays a plain link.
+    Rm {
+        /// The link entry's id.
+        entry: String,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScreenshotArgs {
+    /// Contact name or id.
+    #[arg(long, required_unless_present = "list")]
+    pub to: Option<String>,
+    /// Capture this monitor (its number in `--list`); the primary one by default.
+    #[arg(long, conflicts_with = "window")]
+    pub monitor: Option<u32>,
+    /// Capture the topmost window whose title contains this text.
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Its caption.
+    #[arg(long, default_value = "")]
+    pub text: String,
+    /// List the monitors and windows instead.
+    #[arg(long, conflicts_with_all = ["monitor", "window", "to", "draft"])]
+    pub list: bool,
+    /// Keep it as a draft instead of posting it.
+    #[arg(long)]
+    pub draft: bool,
+    #[command(flatten)]
+    pub rule: RuleArgs,
 }
 
 #[derive(Subcommand, Debug)]

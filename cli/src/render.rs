@@ -10,8 +10,8 @@ use backstory_core::crdt::{
 use backstory_core::draft::{Draft, DraftSource};
 use backstory_core::pairing::PendingJoin;
 use backstory_core::view::{
-    ContactCard, Fetched, ImportSummary, InboxView, InspectedDoc, Invite, MyPanel, Paired,
-    Preferences, Preview, Profile, TheirPanel,
+    ContactCard, Fetched, ImportSummary, InboxView, InspectedDoc, Invite, MyPanel, Paired, Posted,
+    Preferences, Preview, Profile, ScreenSources, TheirPanel,
 };
 use backstory_core::{Contact, Event, PeerState};
 use chrono::{Local, TimeZone};
@@ -94,6 +94,35 @@ fn describe_kind(kind: &Kind, text: &str) -> String {
 
 fn describe(e: &Entry) -> String {
     describe_kind(&e.kind, &e.text)
+}
+
+/// The lines a link entry's snapshot adds under it: title and site, description, or what kind of
+/// file the link is.
+fn snapshot_lines(kind: &Kind) -> Vec<String> {
+    let Kind::Link {
+        snapshot: Some(s), ..
+    } = kind
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    match (&s.title, &s.site) {
+        (Some(t), Some(site)) => lines.push(format!("{t} — {site}")),
+        (Some(t), None) => lines.push(t.clone()),
+        (None, Some(site)) => lines.push(site.clone()),
+        (None, None) => {}
+    }
+    if let Some(d) = &s.description {
+        lines.push(d.clone());
+    }
+    if let Some(mime) = &s.content_type {
+        let size = s.size.map(|n| format!(", {n} bytes")).unwrap_or_default();
+        lines.push(format!("not a web page: {mime}{size}"));
+    }
+    if let Some(image) = &s.image {
+        lines.push(format!("preview image: {} bytes", image.size));
+    }
+    lines.into_iter().map(|l| clean(&l)).collect()
 }
 
 fn by_category<'a, T>(
@@ -183,6 +212,43 @@ impl Out {
         Ok(())
     }
 
+    /// A new entry's id; the note, if any, goes to the error stream (the id stays alone on
+    /// standard output for scripts).
+    pub fn posted(&self, p: &Posted) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(&serde_json::json!({ "id": p.entry, "note": p.note }));
+        }
+        say!("{}", p.entry);
+        if let Some(note) = &p.note {
+            eprintln!("{}", clean(note));
+        }
+        Ok(())
+    }
+
+    /// What can be captured.
+    pub fn screens(&self, s: &ScreenSources) -> anyhow::Result<()> {
+        if self.json {
+            return self.json(s);
+        }
+        for m in &s.monitors {
+            let primary = if m.primary { ", primary" } else { "" };
+            say!(
+                "monitor {}  {} ({}×{}{primary})",
+                m.index,
+                clean(&m.name),
+                m.width,
+                m.height
+            );
+        }
+        for w in &s.windows {
+            say!("window {}  {} — {}", w.id, clean(&w.title), clean(&w.app));
+        }
+        if let Some(note) = &s.windows_note {
+            say!("(no windows: {})", clean(note));
+        }
+        Ok(())
+    }
+
     pub fn ids(&self, ids: &[backstory_core::crdt::EntryId]) -> anyhow::Result<()> {
         if self.json {
             return self.json(&serde_json::json!({ "ids": ids }));
@@ -261,6 +327,12 @@ impl Out {
                     rule(e.visibility),
                     when(e.entry.edited)
                 );
+                for line in snapshot_lines(&e.entry.kind) {
+                    say!("      {line}");
+                }
+                if let Some(note) = &e.note {
+                    say!("      ({})", clean(note));
+                }
             }
         }
         Ok(())
@@ -279,6 +351,9 @@ impl Out {
             say!("\n{}", clean(&c.display_name()));
             for e in entries {
                 say!("  {}  {}", e.id, describe(e));
+                for line in snapshot_lines(&e.kind) {
+                    say!("      {line}");
+                }
             }
         }
         Ok(())
@@ -347,6 +422,9 @@ impl Out {
                     EntryState::Seen => "        ",
                 };
                 say!("  {mark}{}  {}", e.entry.id, spans(e));
+                for line in snapshot_lines(&e.entry.kind) {
+                    say!("          {line}");
+                }
             }
         }
         if !p.changes.removed.is_empty() {

@@ -7,11 +7,11 @@ use backstory_core::control::Client;
 use backstory_core::crdt::{CategoryId, EntryId, Visibility};
 use backstory_core::draft::{DraftEdit, DraftId};
 use backstory_core::op;
-use backstory_core::view::{EntryEdit, NewEntry};
+use backstory_core::view::{EntryEdit, NewEntry, ScreenTarget};
 
 use crate::args::{
     CategoriesCmd, Cli, ClockCmd, Cmd, ContactsCmd, DraftsCmd, EditArgs, InboxCmd, PostArgs, Rule,
-    SettingsCmd,
+    ScreenshotArgs, SettingsCmd, SnapshotCmd,
 };
 use crate::render::Out;
 
@@ -148,6 +148,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Cmd::Drafts { action } => drafts(c, &out, action).await,
         Cmd::Inbox { action } => inbox(c, &out, action).await,
+        Cmd::Snapshot { action } => match action {
+            SnapshotCmd::Refresh { entry } => out.posted(
+                &c.call(op::RefreshSnapshot {
+                    entry: EntryId::new(entry),
+                })
+                .await?,
+            ),
+            SnapshotCmd::Rm { entry } => {
+                c.call(op::RemoveSnapshot {
+                    entry: EntryId::new(entry),
+                })
+                .await?;
+                out.done("the preview is gone; the entry is a plain link")
+            }
+        },
+        Cmd::Screenshot(args) => screenshot(c, &out, args).await,
         Cmd::Clock { action } => match action {
             None => out.time(c.call(op::Clock {}).await?),
             Some(ClockCmd::Advance { by }) => {
@@ -202,13 +218,49 @@ async fn post(c: &mut Client, out: &Out, post: PostArgs) -> anyhow::Result<()> {
             .await?;
         return out.id(draft.id.as_str());
     }
-    let id = c
+    let posted = c
         .call(op::PostEntry {
             contact: post.to,
             entry,
         })
         .await?;
-    out.id(id.as_str())
+    out.posted(&posted)
+}
+
+async fn screenshot(c: &mut Client, out: &Out, args: ScreenshotArgs) -> anyhow::Result<()> {
+    if args.list {
+        return out.screens(&c.call(op::Screens {}).await?);
+    }
+    let target = match (args.monitor, args.window) {
+        (Some(index), _) => ScreenTarget::Monitor { index },
+        (None, Some(title)) => ScreenTarget::WindowTitled { title },
+        (None, None) => ScreenTarget::Primary,
+    };
+    let visibility = rule(c, args.rule.rule()).await?;
+    let shot = c
+        .call(op::TakeScreenshot {
+            contact: args.to.clone(),
+            target,
+            text: args.text,
+        })
+        .await?;
+    if args.draft {
+        return out.id(shot.draft.id.as_str());
+    }
+    let ids = c
+        .call(op::CommitDraft {
+            draft: shot.draft.id,
+            to: Vec::new(),
+            edit: DraftEdit {
+                visibility,
+                ..DraftEdit::default()
+            },
+        })
+        .await?;
+    match ids.first() {
+        Some(id) => out.id(id.as_str()),
+        None => anyhow::bail!("the screenshot was not posted"),
+    }
 }
 
 async fn edit(c: &mut Client, out: &Out, edit: EditArgs) -> anyhow::Result<()> {

@@ -223,6 +223,14 @@ pub fn capture(target: &Target, crop: Option<Rect>) -> Result<Capture, Screensho
     picture::encode(&picture)
 }
 
+/// Crops a PNG picture taken earlier (a preview the author then framed). Blocking.
+pub fn crop_png(png: &[u8], rect: Rect) -> Result<Capture, ScreenshotError> {
+    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .map_err(|error| ScreenshotError::Failed(format!("the picture cannot be read: {error}")))?
+        .to_rgba8();
+    picture::encode(&picture::crop(&picture, rect)?)
+}
+
 fn capture_once(session: session::Session, target: &Target) -> Result<RgbaImage, ScreenshotError> {
     match target {
         Target::Primary | Target::Monitor(_) => {

@@ -80,13 +80,15 @@ macro_rules! with_operations {
                 /// Contact id or name.
                 pub contact: String,
             } -> $crate::view::Preview;
-            /// Adds an entry to my panel for a contact; answers once it is durable.
+            /// Adds an entry to my panel for a contact; answers once it is durable. A link
+            /// entry keeps a snapshot of its page (fetched once, here); the note says why
+            /// when it has none.
             PostEntry post_entry {
                 /// Contact id or name.
                 pub contact: String,
                 /// The entry.
                 pub entry: $crate::view::NewEntry,
-            } -> $crate::crdt::EntryId;
+            } -> $crate::view::Posted;
             /// Changes an entry's text, category or rule.
             EditEntry edit_entry {
                 /// The entry.
@@ -99,6 +101,34 @@ macro_rules! with_operations {
                 /// The entry.
                 pub entry: $crate::crdt::EntryId,
             } -> ();
+            /// Takes a link entry's snapshot again, from the page as it is now.
+            RefreshSnapshot refresh_snapshot {
+                /// The link entry.
+                pub entry: $crate::crdt::EntryId,
+            } -> $crate::view::Posted;
+            /// Removes a link entry's snapshot: it stays a plain link.
+            RemoveSnapshot remove_snapshot {
+                /// The link entry.
+                pub entry: $crate::crdt::EntryId,
+            } -> ();
+            /// The monitors and windows that can be captured.
+            Screens screens {} -> $crate::view::ScreenSources;
+            /// Captures a monitor or a window into a screenshot draft, with its preview.
+            TakeScreenshot take_screenshot {
+                /// Contact id or name it is meant for, if one.
+                pub contact: Option<String>,
+                /// What to capture.
+                pub target: $crate::view::ScreenTarget,
+                /// Its caption.
+                pub text: String,
+            } -> $crate::view::Shot;
+            /// Crops a screenshot draft's picture.
+            CropScreenshot crop_screenshot {
+                /// The draft.
+                pub draft: $crate::draft::DraftId,
+                /// The part to keep, in the picture's pixels.
+                pub rect: $crate::view::CropRect,
+            } -> $crate::view::Shot;
             /// Adds a category at the end; answers its id.
             AddCategory add_category {
                 /// Contact id or name.

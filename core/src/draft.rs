@@ -91,6 +91,9 @@ pub struct Draft {
     pub visibility: Visibility,
     /// Where it came from.
     pub source: DraftSource,
+    /// What the author should know about it (a link whose page gave no preview, and why).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What may change when a draft is committed; absent fields keep the draft's own.

@@ -5,8 +5,8 @@
 //! events), [`documents`] (samod's repository), [`media`] (the blob store and who may fetch
 //! what), [`panels`] (my masters, publishing, the schedule of rule flips), [`received`] (their
 //! panels for me), [`contacts`] (finding contacts, their cards), [`settings`], [`network`] (the
-//! endpoint, access, presence), [`pairing`], [`drafts`] and [`inbox`] (the video watcher and
-//! its suggestions). The engine holds one of each and the dispatcher
+//! endpoint, access, presence), [`pairing`], [`drafts`], [`inbox`] (the video watcher and
+//! its suggestions), [`snapshots`] (link previews) and [`screens`] (screenshots). The engine holds one of each and the dispatcher
 //! ([`crate::api`]) calls them; nothing else reaches into another part's state.
 //!
 //! Writes to a master panel are serialized by the panels' write gate and are durable (SQLite,
@@ -28,7 +28,9 @@ pub(crate) mod pairing;
 pub(crate) mod panels;
 pub(crate) mod received;
 pub(crate) mod scheduler;
+pub(crate) mod screens;
 pub(crate) mod settings;
+pub(crate) mod snapshots;
 pub(crate) mod syncing;
 pub(crate) mod transfer;
 
@@ -109,6 +111,8 @@ pub(crate) struct Inner {
     pub(crate) network: network::Network,
     pub(crate) drafts: drafts::Drafts,
     pub(crate) inbox: inbox::Inbox,
+    pub(crate) screens: screens::Screens,
+    pub(crate) snapshots: snapshots::Snapshots,
     pub(crate) pairing: Arc<pairing::Pairing>,
     _lock: DirLock,
 }
@@ -188,7 +192,9 @@ impl Engine {
             received.clone(),
             network.clone(),
         );
-        let drafts = drafts::Drafts::new(device.clone(), media.clone());
+        let snapshots = snapshots::Snapshots::new(settings.clone(), media.clone());
+        let drafts = drafts::Drafts::new(device.clone(), media.clone(), snapshots.clone());
+        let screens = screens::Screens::new(device.clone(), media.clone(), drafts.clone());
         let inbox = inbox::Inbox::new(
             device.clone(),
             settings.clone(),
@@ -214,6 +220,8 @@ impl Engine {
                 network,
                 drafts,
                 inbox,
+                screens,
+                snapshots,
                 pairing,
                 _lock: lock,
             }),

@@ -62,6 +62,8 @@ pub enum ErrorCode {
     NoEngine,
     /// Another engine holds the data directory.
     Busy,
+    /// A screenshot could not be taken: no display, the desktop refused, nothing to capture.
+    CaptureFailed,
     /// Anything else.
     Internal,
 }
@@ -155,6 +157,9 @@ pub enum EngineError {
     /// The clock could not be moved.
     #[error(transparent)]
     Clock(#[from] crate::clock::ClockError),
+    /// A screenshot could not be taken.
+    #[error("no screenshot: {0}")]
+    Capture(String),
     /// The engine is shutting down.
     #[error("the engine is stopping")]
     Stopped,
@@ -237,6 +242,7 @@ impl EngineError {
             Self::DataDir(DataDirError::Locked { .. }) => ErrorCode::Busy,
             Self::Pair(p) => p.code(),
             Self::Net(_) => ErrorCode::Unreachable,
+            Self::Capture(_) => ErrorCode::CaptureFailed,
             Self::DataDir(_) => ErrorCode::Storage,
             Self::Stopped => ErrorCode::Internal,
         }

@@ -42,6 +42,10 @@ pub struct Preferences {
     pub lan_discovery: bool,
     /// The video watcher.
     pub watcher: WatcherPreferences,
+    /// Whether link entries keep a preview of their page (`snapshots.enabled`).
+    pub snapshots: bool,
+    /// Whether previews may come from private and local addresses (`snapshots.allow_private`).
+    pub snapshots_private: bool,
     /// Every preference as text, in order, with what it is for: what `backstory settings`
     /// prints, and what `get_setting`/`set_setting` take.
     pub all: Vec<Setting>,
@@ -127,6 +131,8 @@ pub struct MyEntry {
     pub visibility: Visibility,
     /// Whether the contact can see it now.
     pub visible_now: bool,
+    /// For the author alone: what was left out, and why (a link whose page gave no preview).
+    pub note: Option<String>,
 }
 
 /// My panel for one contact, as the editor and `backstory panel` show it.
@@ -326,4 +332,107 @@ pub struct InboxView {
     /// Who an approval goes to unless the author chooses: the contacts of the last approval,
     /// else the only contact there is.
     pub default_to: Vec<ContactId>,
+}
+
+/// What a screenshot captures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum ScreenTarget {
+    /// The primary monitor.
+    Primary,
+    /// A monitor, by its index in [`ScreenSources::monitors`].
+    Monitor {
+        /// Its index.
+        index: u32,
+    },
+    /// A window, by its id in [`ScreenSources::windows`].
+    Window {
+        /// Its id.
+        id: u32,
+    },
+    /// The topmost window whose title contains this text.
+    WindowTitled {
+        /// Part of its title.
+        title: String,
+    },
+}
+
+/// A monitor that can be captured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MonitorSource {
+    /// Its index, for [`ScreenTarget::Monitor`].
+    pub index: u32,
+    /// The output's name.
+    pub name: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Whether it is the primary one.
+    pub primary: bool,
+}
+
+/// A window that can be captured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WindowSource {
+    /// Its id, for [`ScreenTarget::Window`].
+    pub id: u32,
+    /// Its title.
+    pub title: String,
+    /// The application's name.
+    pub app: String,
+}
+
+/// What can be captured now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ScreenSources {
+    /// The monitors.
+    pub monitors: Vec<MonitorSource>,
+    /// The windows, topmost first.
+    pub windows: Vec<WindowSource>,
+    /// Why there are no windows to choose, when they cannot be listed.
+    pub windows_note: Option<String>,
+}
+
+/// A part of a picture, in its pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CropRect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// A screenshot kept as a draft, with the local copy a window may show as its preview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Shot {
+    /// The draft holding it; `commit_draft` posts it.
+    pub draft: crate::draft::Draft,
+    /// The picture, for the preview.
+    pub path: PathBuf,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// A new entry, once durable: its id, and a note for the author when something was left out
+/// (a link whose page gave no preview, and why).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Posted {
+    /// The entry.
+    pub entry: backstory_crdt::EntryId,
+    /// What the author should know.
+    pub note: Option<String>,
 }

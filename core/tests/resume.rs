@@ -130,7 +130,8 @@ async fn reconnecting_resumes_from_the_shared_heads() {
             entry: NewEntry::text("edit 0"),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .entry;
     until_bob_sees(&bob, "edit 0").await;
     bob.shutdown().await;
     drop(bob);

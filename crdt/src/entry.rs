@@ -32,6 +32,18 @@ pub struct LinkSnapshot {
     pub excerpt: Option<String>,
     /// A thumbnail of the page's image.
     pub image: Option<MediaRef>,
+    /// The address the page was read from, after redirects.
+    #[serde(default)]
+    pub final_url: Option<String>,
+    /// The page's language tag.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// For a link to something other than a web page: its media type (`application/pdf`).
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// For a link to something other than a web page: its size in bytes, when the server said.
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 /// The kind of an entry and what belongs to that kind alone.

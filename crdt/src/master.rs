@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::category::{Category, default_categories, fallback_category};
-use crate::entry::{Entry, Visibility};
+use crate::entry::{Entry, Kind, LinkSnapshot, Visibility};
 use crate::ids::{CategoryId, EntryId, Timestamp};
 
 /// One entry of the master panel with its rule.
@@ -15,6 +15,9 @@ pub struct MasterEntry {
     pub entry: Entry,
     /// Who may see it, and when.
     pub visibility: Visibility,
+    /// A note for the author alone, never published: why a link has no snapshot, say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The author's complete panel for one contact.
@@ -60,6 +63,9 @@ pub enum PanelError {
     /// A reorder must name every category exactly once.
     #[error("a new order must list every category exactly once")]
     BadOrder,
+    /// Only link entries have snapshots.
+    #[error("entry `{0}` is not a link")]
+    NotALink(EntryId),
 }
 
 /// What the viewer may see at one instant, and when that changes next.
@@ -154,6 +160,24 @@ impl MasterPanel {
         self.require_category(&category)?;
         let e = self.entry_mut(id)?;
         e.entry.category = category;
+        e.entry.edited = now;
+        Ok(())
+    }
+
+    /// Replaces a link entry's snapshot, and the author's note about it.
+    pub fn set_snapshot(
+        &mut self,
+        id: &EntryId,
+        snapshot: Option<LinkSnapshot>,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), PanelError> {
+        let e = self.entry_mut(id)?;
+        let Kind::Link { snapshot: kept, .. } = &mut e.entry.kind else {
+            return Err(PanelError::NotALink(id.clone()));
+        };
+        *kept = snapshot;
+        e.note = note;
         e.entry.edited = now;
         Ok(())
     }

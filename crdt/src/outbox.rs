@@ -91,6 +91,15 @@ struct SnapshotDoc {
     site: Option<String>,
     excerpt: Option<String>,
     image: Option<MediaDoc>,
+    // Later additions: absent in older documents, read as none.
+    #[autosurgeon(missing = "Option::default")]
+    final_url: Option<String>,
+    #[autosurgeon(missing = "Option::default")]
+    language: Option<String>,
+    #[autosurgeon(missing = "Option::default")]
+    content_type: Option<String>,
+    #[autosurgeon(missing = "Option::default")]
+    size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
@@ -146,6 +155,10 @@ impl From<&Kind> for KindDoc {
                     site: s.site.clone(),
                     excerpt: s.excerpt.clone(),
                     image: s.image.as_ref().map(MediaDoc::from),
+                    final_url: s.final_url.clone(),
+                    language: s.language.clone(),
+                    content_type: s.content_type.clone(),
+                    size: s.size,
                 }),
             },
             Kind::Image { media } => KindDoc::Image(media.into()),
@@ -178,6 +191,10 @@ impl From<KindDoc> for Kind {
                     site: s.site,
                     excerpt: s.excerpt,
                     image: s.image.map(MediaRef::from),
+                    final_url: s.final_url,
+                    language: s.language,
+                    content_type: s.content_type,
+                    size: s.size,
                 }),
             },
             KindDoc::Image(m) => Kind::Image { media: m.into() },
@@ -426,4 +443,47 @@ pub fn apply_published(
         )
         .map_err(|f| f.error)?;
     Ok(result.hash)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A snapshot as the first schema wrote it, before the later fields existed.
+    #[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+    struct FirstSnapshotDoc {
+        title: Option<String>,
+        description: Option<String>,
+        site: Option<String>,
+        excerpt: Option<String>,
+        image: Option<MediaDoc>,
+    }
+
+    #[derive(Debug, Clone, Reconcile, Hydrate, PartialEq)]
+    struct Holder<T: Reconcile + Hydrate> {
+        snapshot: T,
+    }
+
+    #[test]
+    fn a_snapshot_written_before_the_later_fields_still_reads() {
+        let mut doc = Automerge::new();
+        let old = Holder {
+            snapshot: FirstSnapshotDoc {
+                title: Some("Alps".into()),
+                description: None,
+                site: Some("example.org".into()),
+                excerpt: None,
+                image: None,
+            },
+        };
+        doc.transact(|tx| autosurgeon::reconcile(tx, &old))
+            .map_err(|f| f.error)
+            .unwrap();
+        let read: Holder<SnapshotDoc> = autosurgeon::hydrate(&doc).unwrap();
+        assert_eq!(read.snapshot.title.as_deref(), Some("Alps"));
+        assert_eq!(read.snapshot.site.as_deref(), Some("example.org"));
+        assert_eq!(read.snapshot.final_url, None);
+        assert_eq!(read.snapshot.size, None);
+    }
 }

@@ -23,6 +23,7 @@ fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
             source: Source::Manual,
         },
         visibility: Visibility::Visible,
+        note: None,
     }
 }
 
@@ -301,6 +302,28 @@ fn every_kind_round_trips_through_the_outbox() {
             snapshot: Some(LinkSnapshot {
                 title: Some("T".into()),
                 image: Some(media.clone()),
+                ..Default::default()
+            }),
+        },
+        Kind::Link {
+            url: "https://example.org/a".into(),
+            snapshot: Some(LinkSnapshot {
+                title: Some("Alps".into()),
+                description: Some("A route".into()),
+                site: Some("Example".into()),
+                excerpt: Some("First paragraph.\n\nSecond.".into()),
+                image: Some(media.clone()),
+                final_url: Some("https://example.org/b".into()),
+                language: Some("de".into()),
+                content_type: None,
+                size: None,
+            }),
+        },
+        Kind::Link {
+            url: "https://example.org/paper.pdf".into(),
+            snapshot: Some(LinkSnapshot {
+                content_type: Some("application/pdf".into()),
+                size: Some(123_456),
                 ..Default::default()
             }),
         },

@@ -160,6 +160,7 @@ proptest! {
                     source: Source::Manual,
                 },
                 visibility,
+                note: None,
             }).expect("add");
         }
         let p = publish(&m, Timestamp(now));

@@ -165,7 +165,8 @@ async fn main() {
             entry: NewEntry::text("0"),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .entry;
     until_seen(&bob, "ann", |t| t == ["0"]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
@@ -269,7 +270,8 @@ async fn main() {
             },
         })
         .await
-        .unwrap();
+        .unwrap()
+        .entry;
     until_seen(&bob, "ann", |t| t.len() == 2).await;
     let out = db.path().join("got.bin");
     let t = Instant::now();

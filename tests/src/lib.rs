@@ -73,14 +73,23 @@ impl Node {
         Self::start_with(dir, &local())
     }
 
-    /// Starts a node with the given environment (`BACKSTORY_NETWORK` among it).
+    /// Starts a node with the given environment (`BACKSTORY_NETWORK` among it); a variable
+    /// given an empty value is removed from the node's environment.
     pub fn start_with(dir: &Path, env: &[(String, String)]) -> Self {
-        let child = Command::new(backstory_bin())
+        let mut command = Command::new(backstory_bin());
+        command
             .arg("--data-dir")
             .arg(dir)
             .arg("node")
-            .env_remove("BACKSTORY_DATA_DIR")
-            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env_remove("BACKSTORY_DATA_DIR");
+        for (k, v) in env {
+            if v.is_empty() {
+                command.env_remove(k);
+            } else {
+                command.env(k, v);
+            }
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -422,3 +431,5 @@ pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
 pub mod intruder;
 /// Stand-in video players for the watcher's tests.
 pub mod players;
+/// A web site on 127.0.0.1 for link snapshots.
+pub mod web;

@@ -21,7 +21,7 @@ describe('the composer', () => {
   });
 
   it('posts text and link into the chosen category, then clears', async () => {
-    postEntry.mockResolvedValue('e1');
+    postEntry.mockResolvedValue({ entry: 'e1', note: null });
     const onposted = vi.fn();
     render(Composer, { contact: 'c1', categories, category: 'activities', onposted });
     const post = screen.getByTestId('post-button') as HTMLButtonElement;
@@ -46,7 +46,7 @@ describe('the composer', () => {
   it('resolves a free-text date and posts the rule with it', async () => {
     const at = Date.UTC(2026, 11, 1, 9);
     parseWhen.mockResolvedValue(at);
-    postEntry.mockResolvedValue('e2');
+    postEntry.mockResolvedValue({ entry: 'e2', note: null });
     render(Composer, { contact: 'c1', categories, category: 'activities', onposted: vi.fn() });
     await fireEvent.input(screen.getByTestId('new-text'), { target: { value: 'A surprise' } });
     await fireEvent.change(screen.getByTestId('visibility-select'), { target: { value: 'reveal_after' } });
@@ -67,5 +67,15 @@ describe('the composer', () => {
     await fireEvent.input(screen.getByTestId('when-input'), { target: { value: 'blorp' } });
     await vi.waitFor(() => expect(screen.getByTestId('when-resolved').textContent).toMatch(/can’t be read/));
     expect((screen.getByTestId('post-button') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('says why a link was posted without a preview', async () => {
+    postEntry.mockResolvedValue({ entry: 'e3', note: 'No preview: the page did not arrive within 10 s.' });
+    const onposted = vi.fn();
+    render(Composer, { contact: 'c1', categories, category: 'activities', onposted });
+    await fireEvent.input(screen.getByTestId('new-link'), { target: { value: 'https://slow.example.org/' } });
+    await fireEvent.click(screen.getByTestId('post-button'));
+    await vi.waitFor(() => expect(onposted).toHaveBeenCalledWith('e3'));
+    expect(screen.getByTestId('post-note').textContent).toContain('did not arrive within 10 s');
   });
 });

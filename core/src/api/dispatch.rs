@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{Op, Request, Response};
 use crate::engine::Engine;
 use crate::error::{ApiError, EngineError, ErrorCode};
-use crate::view::{ImportSummary, Profile};
+use crate::view::{ImportSummary, Posted, Profile};
 
 fn absolute(path: &std::path::Path) -> Result<(), EngineError> {
     if path.is_absolute() {
@@ -106,7 +106,9 @@ impl Engine {
             Request::PostEntry(r) => {
                 let c = find(r.contact).await?;
                 let prepared = p.drafts.prepare(r.entry).await?;
-                Response::PostEntry(p.panels.add(&c, prepared).await?)
+                let note = prepared.note.clone();
+                let entry = p.panels.add(&c, prepared).await?;
+                Response::PostEntry(Posted { entry, note })
             }
             Request::EditEntry(r) => {
                 let c = self.owner_of(&r.entry).await?;
@@ -117,6 +119,36 @@ impl Engine {
                 let c = self.owner_of(&r.entry).await?;
                 p.panels.remove(&c, &r.entry).await?;
                 Response::RemoveEntry(())
+            }
+            Request::RefreshSnapshot(r) => {
+                let c = self.owner_of(&r.entry).await?;
+                let url = self.link_of(&c, &r.entry).await?;
+                let taken = p.snapshots.take(&url).await?;
+                let note = taken.note.clone();
+                p.panels.set_snapshot(&c, &r.entry, taken).await?;
+                Response::RefreshSnapshot(Posted {
+                    entry: r.entry,
+                    note,
+                })
+            }
+            Request::RemoveSnapshot(r) => {
+                let c = self.owner_of(&r.entry).await?;
+                self.link_of(&c, &r.entry).await?;
+                p.panels
+                    .set_snapshot(&c, &r.entry, Default::default())
+                    .await?;
+                Response::RemoveSnapshot(())
+            }
+            Request::Screens(_) => Response::Screens(p.screens.sources().await?),
+            Request::TakeScreenshot(r) => {
+                let c = match r.contact {
+                    Some(q) => Some(find(q).await?),
+                    None => None,
+                };
+                Response::TakeScreenshot(p.screens.take(c.as_ref(), r.target, r.text).await?)
+            }
+            Request::CropScreenshot(r) => {
+                Response::CropScreenshot(p.screens.crop(&r.draft, r.rect).await?)
             }
             Request::AddCategory(r) => {
                 let c = find(r.contact).await?;
@@ -220,6 +252,22 @@ impl Engine {
             }
             Request::Inspect(_) => Response::Inspect(self.inspect().await?),
         })
+    }
+
+    /// The address of a link entry of my panel for `contact`.
+    async fn link_of(
+        &self,
+        contact: &crate::contact::Contact,
+        entry: &backstory_crdt::EntryId,
+    ) -> Result<String, EngineError> {
+        let master = self.parts().panels.master(contact).await?;
+        match master.entry(entry).map(|e| &e.entry.kind) {
+            Some(backstory_crdt::Kind::Link { url, .. }) => Ok(url.clone()),
+            Some(_) => Err(EngineError::InvalidInput(format!(
+                "entry {entry} is not a link"
+            ))),
+            None => Err(EngineError::UnknownEntry(entry.clone())),
+        }
     }
 
     async fn owner_of(

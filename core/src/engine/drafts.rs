@@ -7,6 +7,7 @@ use backstory_crdt::{Kind, Source};
 use super::device::Device;
 use super::media::Media;
 use super::panels::{Prepared, check_text};
+use super::snapshots::{Snapshots, Taken};
 use crate::contact::Contact;
 use crate::draft::{Draft, DraftEdit, DraftId, DraftSource};
 use crate::error::EngineError;
@@ -18,6 +19,7 @@ use crate::view::NewEntry;
 pub(crate) struct Drafts {
     device: Device,
     media: Media,
+    snapshots: Snapshots,
 }
 
 /// Checks a link: http or https only.
@@ -33,23 +35,30 @@ pub(crate) fn check_link(url: &str) -> Result<String, EngineError> {
 }
 
 impl Drafts {
-    pub(crate) fn new(device: Device, media: Media) -> Self {
-        Self { device, media }
+    pub(crate) fn new(device: Device, media: Media, snapshots: Snapshots) -> Self {
+        Self {
+            device,
+            media,
+            snapshots,
+        }
     }
 
     /// Validates a new entry and imports its attachment, without publishing or keeping it.
     pub(crate) async fn prepare(&self, new: NewEntry) -> Result<Prepared, EngineError> {
         check_text(&new.text)?;
+        let mut note = None;
         let kind = match (new.link, new.file) {
             (Some(_), Some(_)) => {
                 return Err(EngineError::InvalidInput(
                     "an entry holds a link or a file, not both".into(),
                 ));
             }
-            (Some(url), None) => Kind::Link {
-                url: check_link(&url)?,
-                snapshot: None,
-            },
+            (Some(url), None) => {
+                let url = check_link(&url)?;
+                let Taken { snapshot, note: n } = self.snapshots.take(&url).await?;
+                note = n;
+                Kind::Link { url, snapshot }
+            }
             (None, Some(path)) => {
                 if !path.is_absolute() {
                     return Err(EngineError::InvalidInput(format!(
@@ -74,6 +83,7 @@ impl Drafts {
             text: new.text,
             visibility: new.visibility,
             source: Source::Manual,
+            note,
         })
     }
 
@@ -84,7 +94,7 @@ impl Drafts {
         new: NewEntry,
     ) -> Result<Draft, EngineError> {
         let prepared = self.prepare(new).await?;
-        let draft = Draft {
+        self.keep(Draft {
             id: DraftId::new(self.device.new_id("d", 8)),
             created: self.device.now(),
             contact: contact.map(|c| c.id.clone()),
@@ -93,7 +103,13 @@ impl Drafts {
             text: prepared.text,
             visibility: prepared.visibility,
             source: DraftSource::Manual,
-        };
+            note: prepared.note,
+        })
+        .await
+    }
+
+    /// Keeps a draft durably (a new one, or a changed one).
+    pub(crate) async fn keep(&self, draft: Draft) -> Result<Draft, EngineError> {
         let d = draft.clone();
         self.device.blocking(move |s| s.save_draft(&d)).await?;
         self.device.emit(Event::DraftSaved {
@@ -142,5 +158,6 @@ pub(crate) fn prepared(draft: &Draft, edit: &DraftEdit) -> Result<Prepared, Engi
         text,
         visibility: edit.visibility.unwrap_or(draft.visibility),
         source: draft.source.entry_source(),
+        note: draft.note.clone(),
     })
 }

@@ -180,6 +180,7 @@ impl Inbox {
                     text: text.clone(),
                     visibility: Visibility::Visible,
                     source: Source::Watcher,
+                    note: None,
                 };
                 self.panels.add(&contact, entry).await?;
                 published += 1;
@@ -207,6 +208,7 @@ impl Inbox {
                 via: via(s.source).to_string(),
                 seen: Timestamp(s.at_ms()),
             },
+            note: None,
         };
         let d = draft.clone();
         self.device.blocking(move |st| st.save_draft(&d)).await?;

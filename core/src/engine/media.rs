@@ -76,6 +76,51 @@ impl Media {
         }))
     }
 
+    /// Imports bytes made on this device (a snapshot's preview image, a screenshot) into the blob
+    /// store; returns the media reference an entry carries.
+    pub(crate) async fn import_bytes(
+        &self,
+        bytes: Vec<u8>,
+        mime: &str,
+        name: &str,
+    ) -> Result<MediaRef, EngineError> {
+        let limit = self.limit().await?;
+        let size = bytes.len() as u64;
+        if size > limit {
+            return Err(EngineError::TooLarge {
+                path: name.into(),
+                size,
+                limit,
+            });
+        }
+        let store_dir = self.device.dir().join("blobs");
+        let tag = self
+            .blobs
+            .add_bytes(bytes)
+            .await
+            .map_err(|e| io(&store_dir, &e))?;
+        Ok(MediaRef {
+            hash: tag.hash.to_hex(),
+            size,
+            mime: mime.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The bytes of a blob held here.
+    pub(crate) async fn read(&self, media: &MediaRef) -> Result<Vec<u8>, EngineError> {
+        let hash: iroh_blobs::Hash = media
+            .hash
+            .parse()
+            .map_err(|_| EngineError::InvalidInput(format!("bad hash {}", media.hash)))?;
+        let store_dir = self.device.dir().join("blobs");
+        self.blobs
+            .get_bytes(hash)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| io(&store_dir, &e))
+    }
+
     /// Fetches a blob from a contact's device unless it is here already, reporting progress as
     /// events; BLAKE3 verifies every byte.
     pub(crate) async fn fetch(

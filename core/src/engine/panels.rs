@@ -40,6 +40,8 @@ pub(crate) struct Prepared {
     pub(crate) text: String,
     pub(crate) visibility: Visibility,
     pub(crate) source: Source,
+    /// For the author alone: what was left out, and why.
+    pub(crate) note: Option<String>,
 }
 
 /// The panels part: the write gate and the schedule of rule flips; cheap to clone.
@@ -235,6 +237,7 @@ impl Panels {
                     source: new.source,
                 },
                 visibility: new.visibility,
+                note: new.note,
             })?;
             Ok(((), Some(entry_id), None))
         })
@@ -268,6 +271,27 @@ impl Panels {
             if let Some(rule) = edit.visibility {
                 m.set_visibility(&id, rule)?;
             }
+            Ok(((), None, None))
+        })
+        .await?;
+        self.device.emit(Event::EntryEdited {
+            contact: contact.id.clone(),
+            entry: entry.clone(),
+        });
+        Ok(())
+    }
+
+    /// Replaces a link entry's snapshot (refreshed, or removed) and the note about it.
+    pub(crate) async fn set_snapshot(
+        &self,
+        contact: &Contact,
+        entry: &EntryId,
+        taken: super::snapshots::Taken,
+    ) -> Result<(), EngineError> {
+        let id = entry.clone();
+        let t = self.device.now();
+        self.change(contact, move |m| {
+            m.set_snapshot(&id, taken.snapshot, taken.note, t)?;
             Ok(((), None, None))
         })
         .await?;
@@ -424,6 +448,7 @@ pub(crate) fn my_panel_view(contact: Contact, master: MasterPanel, now: Timestam
             visible_now: e.visibility.is_visible_at(now),
             entry: e.entry,
             visibility: e.visibility,
+            note: e.note,
         })
         .collect();
     MyPanel {

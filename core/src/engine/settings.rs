@@ -133,6 +133,18 @@ pub(crate) const SPECS: &[Spec] = &[
         normalise: on_off,
     },
     Spec {
+        key: "snapshots.enabled",
+        help: "whether a link entry keeps a preview of its page, fetched once by this device (on/off)",
+        default: "on",
+        normalise: on_off,
+    },
+    Spec {
+        key: "snapshots.allow_private",
+        help: "whether previews may be fetched from private and local addresses, e.g. your own network's pages (on/off)",
+        default: "off",
+        normalise: on_off,
+    },
+    Spec {
         key: "watcher.enabled",
         help: "whether the video watcher suggests the videos you watch (on/off); nothing is shared without your approval",
         default: "on",
@@ -215,6 +227,8 @@ impl Settings {
             network: self.get("network").await?,
             lan_discovery: self.get("lan_discovery").await? == "on",
             watcher: self.watcher().await?,
+            snapshots: self.on("snapshots.enabled").await?,
+            snapshots_private: self.on("snapshots.allow_private").await?,
             all: self.all().await?,
         })
     }
@@ -254,7 +268,12 @@ impl Settings {
 
     /// Whether read receipts are on.
     pub(crate) async fn receipts(&self) -> Result<bool, EngineError> {
-        Ok(self.get("receipts").await? == "on")
+        self.on("receipts").await
+    }
+
+    /// Whether an on/off preference is on.
+    pub(crate) async fn on(&self, key: &str) -> Result<bool, EngineError> {
+        Ok(self.get(key).await? == "on")
     }
 
     /// My display name (empty until set).

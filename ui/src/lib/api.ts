@@ -4,6 +4,7 @@
 // `postEntry` here). Components import from here only, so tests can replace this module.
 
 import { convertFileSrc } from '@tauri-apps/api/core';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { commands, type ErrorCode } from './bindings';
 
@@ -31,6 +32,11 @@ export type NewEntry = Parameters<Commands['postEntry']>[1];
 export type EntryEdit = Parameters<Commands['editEntry']>[1];
 export type Draft = Data<'drafts'>[number];
 export type InboxView = Data<'inbox'>;
+export type Posted = Data<'postEntry'>;
+export type ScreenSources = Data<'screens'>;
+export type Shot = Data<'takeScreenshot'>;
+export type ScreenTarget = Parameters<Commands['takeScreenshot']>[1];
+export type CropRect = Parameters<Commands['cropScreenshot']>[1];
 export type AllowRule = InboxView['rules'][number];
 export type WatcherState = InboxView['watcher'];
 export type DraftEdit = Parameters<Commands['commitDraft']>[2];
@@ -91,6 +97,12 @@ export const preview = (id: string) => call(commands.preview(id));
 export const postEntry = (id: string, entry: NewEntry) => call(commands.postEntry(id, entry));
 export const editEntry = (entry: string, edit: EntryEdit) => call(commands.editEntry(entry, edit));
 export const removeEntry = (entry: string) => call(commands.removeEntry(entry));
+export const refreshSnapshot = (entry: string) => call(commands.refreshSnapshot(entry));
+export const removeSnapshot = (entry: string) => call(commands.removeSnapshot(entry));
+export const screens = () => call(commands.screens());
+export const takeScreenshot = (id: string | null, target: ScreenTarget, text: string) =>
+  call(commands.takeScreenshot(id, target, text));
+export const cropScreenshot = (draft: string, rect: CropRect) => call(commands.cropScreenshot(draft, rect));
 export const addCategory = (id: string, name: string) => call(commands.addCategory(id, name));
 export const renameCategory = (id: string, category: string, name: string) =>
   call(commands.renameCategory(id, category, name));
@@ -145,4 +157,23 @@ export async function pickSaveFile(title: string, defaultPath: string): Promise<
 /** A URL the webview may load for a verified local media file. */
 export function mediaSrc(path: string): string {
   return convertFileSrc(path);
+}
+
+/** Hides this window while `action` runs (a screenshot should not show the app itself), then
+ * brings it back to the front. */
+export async function stepAside<T>(action: () => Promise<T>): Promise<T> {
+  const win = getCurrentWindow();
+  try {
+    await win.hide();
+    // Give the desktop a moment to redraw what was under the window.
+    await new Promise((r) => setTimeout(r, 350));
+  } catch {
+    // Cannot hide (outside the app): capture as things are.
+  }
+  try {
+    return await action();
+  } finally {
+    await win.show().catch(() => {});
+    await win.setFocus().catch(() => {});
+  }
 }
