@@ -15,10 +15,12 @@
 //! again, which both catches up rules that flipped while the engine was not running and repairs an
 //! outbox whose last write was cut off by a crash.
 
+pub(crate) mod chat;
 pub(crate) mod contacts;
 pub(crate) mod device;
 pub(crate) mod documents;
 pub(crate) mod drafts;
+pub(crate) mod feedback;
 pub(crate) mod inspect;
 pub(crate) mod media;
 pub(crate) mod network;
@@ -106,6 +108,7 @@ pub(crate) struct Inner {
     pub(crate) settings: settings::Settings,
     pub(crate) network: network::Network,
     pub(crate) drafts: drafts::Drafts,
+    pub(crate) feedback: feedback::Feedback,
     pub(crate) pairing: Arc<pairing::Pairing>,
     _lock: DirLock,
 }
@@ -172,11 +175,18 @@ impl Engine {
         let panels = panels::Panels::new(device.clone(), docs.clone(), media.clone());
         let settings = settings::Settings::new(device.clone());
         let network = network::Network::new(device.clone(), docs.clone(), media.clone(), access);
+        let feedback = feedback::Feedback::new(
+            device.clone(),
+            docs.clone(),
+            settings.clone(),
+            media.clone(),
+        );
         let received = received::Received::new(
             device.clone(),
             docs.clone(),
             settings.clone(),
             media.clone(),
+            feedback.clone(),
         );
         let contacts = contacts::Contacts::new(
             device.clone(),
@@ -184,6 +194,7 @@ impl Engine {
             panels.clone(),
             received.clone(),
             network.clone(),
+            feedback.clone(),
         );
         let drafts = drafts::Drafts::new(device.clone(), media.clone());
         let pairing = Arc::new(pairing::Pairing::new(
@@ -204,6 +215,7 @@ impl Engine {
                 settings,
                 network,
                 drafts,
+                feedback,
                 pairing,
                 _lock: lock,
             }),
@@ -211,6 +223,9 @@ impl Engine {
         let i = &engine.inner;
         let all = i.contacts.all().await?;
         i.panels.publish_all(&all).await?;
+        for contact in &all {
+            i.feedback.grant(contact).await?;
+        }
         tokio::spawn(scheduler::run(i.device.clone(), i.panels.clone()));
         let bridge = Arc::new(PairingBridge(Arc::downgrade(&i.pairing)));
         i.network.start(options.network, bridge).await?;

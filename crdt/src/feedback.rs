@@ -80,6 +80,7 @@ pub struct Signals {
 
 /// Which signal to count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// The entry was on screen.

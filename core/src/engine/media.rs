@@ -76,6 +76,36 @@ impl Media {
         }))
     }
 
+    /// Stores a recording made in a window: checked against the size limit, hashed, kept.
+    pub(crate) async fn import_bytes(
+        &self,
+        bytes: Vec<u8>,
+        mime: &str,
+        name: &str,
+    ) -> Result<MediaRef, EngineError> {
+        let limit = self.limit().await?;
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if size > limit {
+            return Err(EngineError::TooLarge {
+                path: name.into(),
+                size,
+                limit,
+            });
+        }
+        let dir = self.device.dir().join("blobs");
+        let tag = self
+            .blobs
+            .add_bytes(bytes)
+            .await
+            .map_err(|e| io(&dir, &e))?;
+        Ok(MediaRef {
+            hash: tag.hash.to_hex(),
+            size,
+            mime: mime.to_string(),
+            name: name.to_string(),
+        })
+    }
+
     /// Fetches a blob from a contact's device unless it is here already, reporting progress as
     /// events; BLAKE3 verifies every byte.
     pub(crate) async fn fetch(
