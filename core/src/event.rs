@@ -188,9 +188,9 @@ impl Event {
             | Self::EntryRemoved { .. }
             | Self::CategoriesChanged { .. }
             | Self::PanelPublished { .. } => Some(Document::Mine),
-            Self::PanelReceived { .. }
-            | Self::MediaProgress { .. }
-            | Self::ChatReceived { .. } => Some(Document::Theirs),
+            Self::PanelReceived { .. } | Self::MediaProgress { .. } | Self::ChatReceived { .. } => {
+                Some(Document::Theirs)
+            }
             _ => None,
         }
     }

@@ -255,9 +255,12 @@ pub fn entry_label(entry: &Entry) -> String {
             .as_ref()
             .and_then(|s| s.title.clone())
             .unwrap_or_else(|| url.clone()),
-        (None, Kind::WatchedVideo { title, location, .. }) => {
-            title.clone().unwrap_or_else(|| location.clone())
-        }
+        (
+            None,
+            Kind::WatchedVideo {
+                title, location, ..
+            },
+        ) => title.clone().unwrap_or_else(|| location.clone()),
         (None, kind) => kind
             .media()
             .map(|m| m.name.clone())
@@ -347,7 +350,8 @@ pub fn feedback_view(
             }
         })
         .collect();
-    let created: HashMap<&str, Timestamp> = mine.iter().map(|e| (e.id.as_str(), e.created)).collect();
+    let created: HashMap<&str, Timestamp> =
+        mine.iter().map(|e| (e.id.as_str(), e.created)).collect();
     entries.sort_by(|a, b| {
         let key = |s: &EntryStats| {
             (
@@ -357,9 +361,11 @@ pub fn feedback_view(
                 u64::from(s.comments),
             )
         };
-        key(b)
-            .cmp(&key(a))
-            .then_with(|| created.get(b.entry.as_str()).cmp(&created.get(a.entry.as_str())))
+        key(b).cmp(&key(a)).then_with(|| {
+            created
+                .get(b.entry.as_str())
+                .cmp(&created.get(a.entry.as_str()))
+        })
     });
     for (i, s) in entries.iter_mut().enumerate() {
         if s.views > 0 {
@@ -375,7 +381,10 @@ pub fn feedback_view(
             .map(|s| session_view(s, threshold_ms))
             .collect(),
         entries,
-        sent: newest(sent).iter().map(|c| comment_view(c, theirs)).collect(),
+        sent: newest(sent)
+            .iter()
+            .map(|c| comment_view(c, theirs))
+            .collect(),
     }
 }
 
@@ -617,7 +626,10 @@ mod tests {
         assert!(session_view(&session("s", 0, 11_000, &[]), 10_000).definitely);
         assert!(session_view(&session("s", 0, 10_000, &[]), 10_000).definitely);
         assert!(!session_view(&session("s", 0, 3_000, &[]), 10_000).definitely);
-        assert_eq!(session_view(&session("s", 0, -5, &[]), 10_000).open_for_ms, 0);
+        assert_eq!(
+            session_view(&session("s", 0, -5, &[]), 10_000).open_for_ms,
+            0
+        );
         assert_eq!(
             session_view(&session("s", 0, i64::MAX, &[]), 10_000).open_for_ms,
             24 * 3_600_000
@@ -626,7 +638,11 @@ mod tests {
 
     #[test]
     fn entries_are_ranked_by_views() {
-        let mine = [entry("a", "Alps", 1), entry("b", "Books", 2), entry("c", "Cats", 3)];
+        let mine = [
+            entry("a", "Alps", 1),
+            entry("b", "Books", 2),
+            entry("c", "Cats", 3),
+        ];
         let mut feedback = Feedback::default();
         feedback.signals.insert(
             "b".into(),
@@ -711,7 +727,10 @@ mod tests {
     fn labels_are_short_and_free_of_control_characters() {
         let long = entry("a", &"x".repeat(100), 1);
         assert_eq!(entry_label(&long).chars().count(), LABEL_CHARS);
-        assert_eq!(entry_label(&entry("b", "\n  hi\u{1b}[31m there", 1)), "hi[31m there");
+        assert_eq!(
+            entry_label(&entry("b", "\n  hi\u{1b}[31m there", 1)),
+            "hi[31m there"
+        );
         assert_eq!(cut("héllo", 2), "h");
     }
 }

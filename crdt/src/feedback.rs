@@ -276,6 +276,24 @@ pub fn add_message(doc: &mut Automerge, message: Message, now: Timestamp) -> Res
     edit(doc, "chat", now, |m: &mut Vec<Message>| m.push(message)).map(|_| ())
 }
 
+/// The instant to stamp the next comment, session or message with: `now`, or just after the
+/// latest one already in the document, so the order they were made in stays total even when
+/// the clock stands still or steps back.
+pub fn next_instant<D: ReadDoc>(doc: &D, now: Timestamp) -> Result<Timestamp, DocError> {
+    let f = read_feedback(doc)?;
+    let latest = f
+        .comments
+        .iter()
+        .map(|c| c.at)
+        .chain(f.sessions.iter().map(|s| s.opened))
+        .chain(read_chat(doc)?.iter().map(|m| m.at))
+        .max();
+    Ok(match latest {
+        Some(t) if t >= now.millis() => Timestamp(t.saturating_add(1)),
+        _ => now,
+    })
+}
+
 /// Records how many of the other side's chat messages this device holds, so they can show
 /// "delivered". Writes nothing when the count is unchanged.
 pub fn set_chat_delivered(doc: &mut Automerge, count: u64, now: Timestamp) -> Result<(), DocError> {

@@ -456,3 +456,34 @@ fn feedback_written_before_sessions_and_voice_comments_still_reads() {
     assert_eq!(f.comments[0].audio, None);
     assert!(f.sessions.is_empty());
 }
+
+#[test]
+fn items_are_stamped_in_the_order_made_even_when_the_clock_stands_still() {
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(100)).unwrap(),
+        Timestamp(100)
+    );
+    feedback::add_message(
+        &mut doc,
+        Message {
+            id: "m1".into(),
+            text: "hi".into(),
+            at: 100,
+        },
+        Timestamp(100),
+    )
+    .unwrap();
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(100)).unwrap(),
+        Timestamp(101)
+    );
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(50)).unwrap(),
+        Timestamp(101)
+    );
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(500)).unwrap(),
+        Timestamp(500)
+    );
+}

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use backstory_crdt::feedback::{
-    Feedback as FeedbackDoc, Message, add_message, read_chat, read_chat_delivered,
+    Feedback as FeedbackDoc, Message, add_message, next_instant, read_chat, read_chat_delivered,
     set_chat_delivered,
 };
 use backstory_crdt::{Entry, Timestamp};
@@ -117,7 +117,11 @@ impl Feedback {
     }
 
     /// Sends a chat message; answers once it is durable.
-    pub(crate) async fn send(&self, contact: &Contact, text: &str) -> Result<ChatItem, EngineError> {
+    pub(crate) async fn send(
+        &self,
+        contact: &Contact,
+        text: &str,
+    ) -> Result<ChatItem, EngineError> {
         self.docs.check_health()?;
         check_text(text)?;
         if text.trim().is_empty() {
@@ -130,11 +134,20 @@ impl Feedback {
             )));
         }
         let now = self.device.now();
-        let message = Message {
-            id: self.device.new_id("t", 8),
-            text: text.to_string(),
-            at: now.millis(),
-        };
+        let id = self.device.new_id("t", 8);
+        let body = text.to_string();
+        let handle = self.docs.get(&contact.outbox).await?;
+        let message = handle
+            .with_document_async(move |d| {
+                let message = Message {
+                    id,
+                    text: body,
+                    at: next_instant(d, now)?.millis(),
+                };
+                add_message(d, message.clone(), now)?;
+                Ok::<_, backstory_crdt::DocError>(message)
+            })
+            .await??;
         let item = ChatItem {
             id: message.id.clone(),
             from_me: true,
@@ -145,10 +158,6 @@ impl Feedback {
             delivered: Some(false),
             unread: false,
         };
-        let handle = self.docs.get(&contact.outbox).await?;
-        handle
-            .with_document_async(move |d| add_message(d, message, now))
-            .await??;
         self.chat_changed(contact).await?;
         Ok(item)
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use backstory_crdt::changes::heads_from_strings;
 use backstory_crdt::feedback::{
     Comment, Feedback as FeedbackDoc, Session, Signal, add_comment, add_session_signal,
-    open_session, read_feedback, remove_comment, session, set_session_length,
+    next_instant, open_session, read_feedback, remove_comment, session, set_session_length,
 };
 use backstory_crdt::{Entry, EntryId, read_panel};
 use base64::Engine as _;
@@ -149,10 +149,7 @@ impl Feedback {
         Ok(())
     }
 
-    async fn audio(
-        &self,
-        input: AudioInput,
-    ) -> Result<backstory_crdt::MediaRef, EngineError> {
+    async fn audio(&self, input: AudioInput) -> Result<backstory_crdt::MediaRef, EngineError> {
         match input {
             AudioInput::File { path } => {
                 absolute(&path)?;
@@ -222,18 +219,23 @@ impl Feedback {
             None => None,
         };
         let now = self.device.now();
-        let comment = Comment {
-            id: self.device.new_id("m", 8),
-            entry: entry.map(|e| e.to_string()),
-            text,
-            at: now.millis(),
-            audio,
-        };
-        let view = comment_view(&comment, &theirs);
+        let id = self.device.new_id("m", 8);
+        let entry = entry.map(|e| e.to_string());
         let handle = self.docs.get(&contact.outbox).await?;
-        handle
-            .with_document_async(move |d| add_comment(d, comment, now))
+        let comment = handle
+            .with_document_async(move |d| {
+                let comment = Comment {
+                    id,
+                    entry,
+                    text,
+                    at: next_instant(d, now)?.millis(),
+                    audio,
+                };
+                add_comment(d, comment.clone(), now)?;
+                Ok::<_, backstory_crdt::DocError>(comment)
+            })
             .await??;
+        let view = comment_view(&comment, &theirs);
         self.grant(contact).await?;
         self.chat_changed(contact).await?;
         Ok(view)
@@ -284,16 +286,19 @@ impl Feedback {
         self.docs.check_health()?;
         let now = self.device.now();
         let id = self.device.new_id("v", 8);
-        let s = Session {
-            id: id.clone(),
-            heads,
-            opened: now.millis(),
-            open_for: 0,
-            entries: Vec::new(),
-        };
+        let sid = id.clone();
         let handle = self.docs.get(&contact.outbox).await?;
         handle
-            .with_document_async(move |d| open_session(d, s, now))
+            .with_document_async(move |d| {
+                let s = Session {
+                    id: sid,
+                    heads,
+                    opened: next_instant(d, now)?.millis(),
+                    open_for: 0,
+                    entries: Vec::new(),
+                };
+                open_session(d, s, now)
+            })
             .await??;
         Ok(ViewStarted { session: Some(id) })
     }

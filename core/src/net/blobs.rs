@@ -20,9 +20,12 @@ pub enum Grant {
     Comments,
 }
 
+/// What one peer may fetch, by reason.
+type PeerGrants = HashMap<Grant, HashSet<Hash>>;
+
 /// Which (peer, hash) pairs may be served.
 #[derive(Clone, Debug, Default)]
-pub struct BlobGrants(Arc<RwLock<HashMap<EndpointId, HashMap<Grant, HashSet<Hash>>>>>);
+pub struct BlobGrants(Arc<RwLock<HashMap<EndpointId, PeerGrants>>>);
 
 impl BlobGrants {
     /// Replaces what one peer may fetch for the entries of my panel.
