@@ -28,6 +28,8 @@ macro_rules! say {
     };
 }
 
+mod feedback;
+
 fn when(t: Timestamp) -> String {
     Local
         .timestamp_millis_opt(t.millis())
@@ -230,6 +232,7 @@ impl Out {
         say!("receipts       {}", on(p.receipts));
         say!("network        {}", p.network);
         say!("lan_discovery  {}", on(p.lan_discovery));
+        say!("view_threshold {}s", p.view_threshold);
         Ok(())
     }
 

@@ -251,12 +251,15 @@ macro_rules! with_operations {
                 /// Contact id or name.
                 pub contact: String,
             } -> $crate::feedback::FeedbackView;
-            /// Fetches a voice comment's recording (theirs from their device) for playing.
+            /// Fetches a voice comment's recording (theirs from their device) and saves it to
+            /// `out`, or to the copy the windows play.
             FetchCommentAudio fetch_comment_audio {
                 /// Contact id or name.
                 pub contact: String,
                 /// The comment's id.
                 pub comment: String,
+                /// An absolute path to save it to.
+                pub out: Option<std::path::PathBuf>,
             } -> $crate::feedback::FetchedAudio;
             /// Their panel came to the front with these heads on screen: starts a viewing
             /// session, unless receipts are off (then nothing is written and no session answered).

@@ -507,6 +507,7 @@ async fn comments_made_while_the_author_is_stopped_arrive_when_it_starts() {
         .run(op::FetchCommentAudio {
             contact: "Bob".into(),
             comment: spoken.id.clone(),
+            out: None,
         })
         .await
         .unwrap();

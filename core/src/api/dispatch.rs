@@ -212,10 +212,15 @@ impl Engine {
                 Response::Feedback(p.feedback.view(&c).await?)
             }
             Request::FetchCommentAudio(r) => {
+                if let Some(out) = &r.out {
+                    absolute(out)?;
+                }
                 let c = find(r.contact).await?;
                 let net = p.network.net().ok();
                 Response::FetchCommentAudio(
-                    p.feedback.fetch_audio(net.as_ref(), &c, &r.comment).await?,
+                    p.feedback
+                        .fetch_audio(net.as_ref(), &c, &r.comment, r.out.as_deref())
+                        .await?,
                 )
             }
             Request::BeginView(r) => {

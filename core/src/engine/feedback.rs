@@ -388,12 +388,13 @@ impl Feedback {
     }
 
     /// Fetches a voice comment's recording — theirs from their device, mine from here — and
-    /// answers the copy the windows may play.
+    /// saves it to `out` (absolute), or to the copy the windows may play.
     pub(crate) async fn fetch_audio(
         &self,
         net: Option<&Net>,
         contact: &Contact,
         comment: &str,
+        out: Option<&Path>,
     ) -> Result<FetchedAudio, EngineError> {
         let find = |f: FeedbackDoc| {
             f.comments
@@ -411,7 +412,13 @@ impl Feedback {
             .media
             .fetch(net, contact, &EntryId::new(comment), &media)
             .await?;
-        let path = self.media.viewing_copy(hash, &media.mime).await?;
+        let path = match out {
+            Some(out) => {
+                self.media.export(hash, out).await?;
+                out.to_path_buf()
+            }
+            None => self.media.viewing_copy(hash, &media.mime).await?,
+        };
         Ok(FetchedAudio {
             comment: comment.to_string(),
             hash: hash.to_hex(),
