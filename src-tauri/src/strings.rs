@@ -13,6 +13,20 @@ pub enum Text {
     Updated,
     /// Notification body.
     UpdatedBody,
+    /// Notification: a chat message (`{name}: {text}`).
+    Message,
+    /// Notification: a comment on an entry of my panel.
+    Commented,
+    /// Notification: a comment on my panel as a whole.
+    CommentedPanel,
+    /// Notification: a voice comment.
+    Voice,
+    /// Notification: they looked at my panel, for `{s}` seconds.
+    Looked,
+    /// Notification: they looked at my panel for at least the threshold.
+    LookedLong,
+    /// Notification: and more items.
+    More,
 }
 
 /// The text in a language (`en` or `zh-CN`; anything else is English). `{name}` and `{n}` are
@@ -30,6 +44,20 @@ pub fn text(language: &str, t: Text) -> &'static str {
         (Text::Updated, true) => "{name} 更新了背景",
         (Text::UpdatedBody, false) => "{n} new or changed entries",
         (Text::UpdatedBody, true) => "{n} 条新的或修改过的内容",
+        (Text::Message, false) => "{name}: {text}",
+        (Text::Message, true) => "{name}：{text}",
+        (Text::Commented, false) => "{name} commented on “{entry}”: {text}",
+        (Text::Commented, true) => "{name}评论了“{entry}”：{text}",
+        (Text::CommentedPanel, false) => "{name} commented on your panel: {text}",
+        (Text::CommentedPanel, true) => "{name}评论了你的面板：{text}",
+        (Text::Voice, false) => "(voice comment)",
+        (Text::Voice, true) => "（语音评论）",
+        (Text::Looked, false) => "{name} looked at your panel for {s} s",
+        (Text::Looked, true) => "{name}看了你的面板 {s} 秒",
+        (Text::LookedLong, false) => "{name} looked at your panel for {s} s — definitely viewed",
+        (Text::LookedLong, true) => "{name}看了你的面板 {s} 秒——确实看过了",
+        (Text::More, false) => "and {n} more",
+        (Text::More, true) => "另有 {n} 条",
     }
 }
 
@@ -63,6 +91,13 @@ mod tests {
             Text::Unseen,
             Text::Updated,
             Text::UpdatedBody,
+            Text::Message,
+            Text::Commented,
+            Text::CommentedPanel,
+            Text::Voice,
+            Text::Looked,
+            Text::LookedLong,
+            Text::More,
         ] {
             assert_ne!(text("en", t), text("zh-CN", t), "{t:?}");
         }
