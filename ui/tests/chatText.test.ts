@@ -21,6 +21,8 @@ describe('chat items in words', () => {
     expect(sentence(looked, 'Bob')).toBe('Bob looked at your panel for 34 s — Definitely viewed');
     const twice = chatItem({ kind: 'viewed', open_for_ms: 125_000, definitely: false, sessions: 2, entries: 0 });
     expect(headline(twice, 'Bob')).toBe('Bob looked at your panel for 2 min 5 s (2 times)');
+    const opened = chatItem({ kind: 'viewed', open_for_ms: 0, definitely: false, sessions: 1, entries: 0 });
+    expect(sentence(opened, 'Bob')).toBe('Bob opened your panel');
     const mine = chatItem({ kind: 'comment', from_me: true, entry: 'e9', entry_label: null, text: 'x', audio: null });
     expect(headline(mine, 'Bob')).toBe('You commented on an entry Bob has since removed');
   });

@@ -51,7 +51,8 @@ describe('watching a viewing session', () => {
       api: api as unknown as ViewingApi,
       attended: () => front,
       observer,
-      checkpointMs: 10_500,
+      checkpointsMs: [3000, 10_500],
+      everyMs: 60_000,
     });
   }
 
@@ -117,17 +118,21 @@ describe('watching a viewing session', () => {
     stop();
   });
 
-  it('records the length once past the threshold while the session goes on', async () => {
+  it('records the length so far after a few seconds, past the threshold, then once a minute', async () => {
     const root = panel();
     const stop = start(root);
-    await vi.advanceTimersByTimeAsync(10_000);
+    await vi.advanceTimersByTimeAsync(2500);
     expect(api.end).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1000);
     expect(api.end).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(20_000);
-    expect(api.end).toHaveBeenCalledTimes(1);
-    stop();
+    await vi.advanceTimersByTimeAsync(7500);
     expect(api.end).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(50_000);
+    expect(api.end).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(api.end).toHaveBeenCalledTimes(3);
+    stop();
+    expect(api.end).toHaveBeenCalledTimes(4);
   });
 
   it('sends nothing more when the engine answers no session (receipts off)', async () => {

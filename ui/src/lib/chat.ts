@@ -46,6 +46,8 @@ export function sentence(item: ChatItem, name: string): string {
       return said ? `${headline(item, name)}: ${said}` : headline(item, name);
     }
     case 'viewed':
+      // Just opened: the headline says it all; once it has a length, it is judged.
+      if (item.open_for_ms === 0) return headline(item, name);
       return `${headline(item, name)} — ${item.definitely ? t('chat.definitely') : t('chat.viewed')}`;
   }
 }

@@ -32,9 +32,11 @@ export type Viewing = {
   dwellMs?: number;
   /** How long the pointer must rest on an entry to count, in ms. */
   hoverMs?: number;
-  /** After this long in front, the length is recorded once more while the session goes on, so
-   * a window closed abruptly still counts as looked at properly. */
-  checkpointMs?: number;
+  /** After these lengths in front (ms), and every `everyMs` after the last, the length so far is
+   * recorded while the session goes on, so a window closed abruptly still counts for what it was:
+   * a few seconds, past the usual threshold, and then once a minute. */
+  checkpointsMs?: number[];
+  everyMs?: number;
   attended?: () => boolean;
   observer?: ObserverFactory;
   tickMs?: number;
@@ -58,7 +60,8 @@ export function watchViewing(v: Viewing): () => void {
   const tick = v.tickMs ?? 250;
   const dwell = v.dwellMs ?? 1000;
   const hoverMs = v.hoverMs ?? 600;
-  const checkpoint = v.checkpointMs ?? 10_500;
+  const checkpoints = v.checkpointsMs ?? [3000, 10_500];
+  const every = v.everyMs ?? 60_000;
   const attended = v.attended ?? (() => attending());
   const fail = v.onerror ?? (() => {});
   const now = () => Date.now();
@@ -66,7 +69,10 @@ export function watchViewing(v: Viewing): () => void {
   let session: string | null = null;
   let starting = false;
   let startedAt = 0;
-  let checkpointed = false;
+  /** The next length at which to record the session's length so far. */
+  let nextCheckpoint = 0;
+  const checkpointAfter = (done: number) =>
+    checkpoints.find((c) => c > done) ?? Math.max(done, checkpoints.at(-1) ?? 0) + every;
   /** Entries counted as viewed (or hovered) in this session. */
   let viewed = new Set<string>();
   let hovered = new Set<string>();
@@ -89,7 +95,7 @@ export function watchViewing(v: Viewing): () => void {
     try {
       session = await v.api.begin(heads);
       startedAt = now();
-      checkpointed = false;
+      nextCheckpoint = checkpointAfter(0);
       viewed = new Set();
       hovered = new Set();
       // What is in view already started its second when the session did.
@@ -124,8 +130,8 @@ export function watchViewing(v: Viewing): () => void {
         send(id, 'viewed');
       }
     }
-    if (!checkpointed && t - startedAt >= checkpoint) {
-      checkpointed = true;
+    if (t - startedAt >= nextCheckpoint) {
+      nextCheckpoint = checkpointAfter(t - startedAt);
       v.api.end(session).catch(fail);
     }
   }, tick);
