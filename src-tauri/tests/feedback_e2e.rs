@@ -273,9 +273,46 @@ async fn a_comment_and_a_long_look_reach_the_author_three_ways() {
         .await;
     alice.shot("f9b-editor-entry-feedback").await;
 
+    // The threshold is Alice's to set, in her settings window.
+    alice.main_window().await;
+    alice.click("[data-testid=open-settings]").await;
+    alice.window("#/settings").await;
+    let field = alice.find("[data-testid=threshold-input]").await;
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("10"));
+    alice.type_into("[data-testid=threshold-input]", "20").await;
+    alice
+        .js("const i = document.querySelector('[data-testid=threshold-input]'); i.dispatchEvent(new Event('change', { bubbles: true })); i.scrollIntoView({ block: 'center' })")
+        .await;
+    let mut threshold = String::new();
+    for _ in 0..50 {
+        threshold = alice.cli(&["settings", "get", "view_threshold"])["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if threshold == "20" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(threshold, "20");
+    alice
+        .js("document.querySelector('[data-testid=threshold-input]').scrollIntoView({ block: 'center' })")
+        .await;
+    alice.shot("f9c-settings-threshold").await;
+    // Judged against 20 s, the 11-s look is now only "viewed".
+    alice.window("#/chat/").await;
+    alice
+        .until(
+            "the look judged again",
+            "const b = document.querySelector('[data-testid=viewed-badge]'); return b ? b.dataset.definitely : ''",
+            |v| v == "false",
+        )
+        .await;
+
     // The same windows in Chinese.
     alice.cli(&["settings", "set", "language", "zh-CN"]);
     bob.cli(&["settings", "set", "language", "zh-CN"]);
+    alice.window("#/editor/").await;
     alice.js("location.reload()").await;
     alice
         .until(
@@ -292,7 +329,7 @@ async fn a_comment_and_a_long_look_reach_the_author_three_ways() {
         .until(
             "the chat in Chinese",
             "return document.querySelector('[data-testid=chat-items]')?.textContent ?? ''",
-            |v| v.as_str().is_some_and(|t| t.contains("确实看过")),
+            |v| v.as_str().is_some_and(|t| t.contains("看过")),
         )
         .await;
     alice.shot("f11-chat-zh").await;

@@ -306,7 +306,7 @@ export const en = {
   'settings.languageSystem': 'Same as the system',
   'settings.privacy': 'Privacy',
   'settings.receipts': 'Send read receipts',
-  'settings.receiptsHint': 'Lets people know when you have looked at their panel. Your own counts keep working either way.',
+  'settings.receiptsHint': 'Lets people know when you have looked at their panel, for how long and at which entries. Off, none of that is sent (comments still are). Your own counts keep working either way.',
   'settings.threshold': 'Definitely viewed after',
   'settings.thresholdUnit': 'seconds',
   'settings.thresholdHint': 'A contact who keeps your panel in front this long has definitely viewed it; a shorter look counts as viewed.',

@@ -307,7 +307,7 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.languageSystem': '跟随系统',
   'settings.privacy': '隐私',
   'settings.receipts': '发送已读回执',
-  'settings.receiptsHint': '让对方知道你看过了他们的面板。无论开关与否，你自己的计数都照常工作。',
+  'settings.receiptsHint': '让对方知道你看过了他们的面板、看了多久、看了哪些内容。关闭后这些都不会发送（评论仍会发送）。无论开关与否，你自己的计数都照常工作。',
   'settings.threshold': '确实看过的时长',
   'settings.thresholdUnit': '秒',
   'settings.thresholdHint': '联系人把你的面板放在前台这么久，就算确实看过；更短的只算看过。',
