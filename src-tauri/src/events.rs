@@ -147,7 +147,7 @@ fn describe(lang: &str, name: &str, item: &ChatItem) -> String {
             };
             text(lang, t)
                 .replace("{name}", name)
-                .replace("{s}", &(open_for_ms / 1000).to_string())
+                .replace("{s}", &(open_for_ms.saturating_add(500) / 1000).to_string())
         }
     }
 }

@@ -9,9 +9,9 @@ use backstory_core::view::ContactCard;
 
 use super::{Out, clean, when};
 
-/// Seconds, as people read them: `34 s`, `2 min 5 s`.
+/// Seconds, as people read them: `34 s`, `2 min 5 s` (to the nearest second).
 fn seconds(ms: u64) -> String {
-    let s = ms / 1000;
+    let s = ms.saturating_add(500) / 1000;
     if s < 60 {
         format!("{s} s")
     } else {
@@ -98,9 +98,12 @@ impl Out {
             say!("{name} has not looked at your panel (or has read receipts off).");
             return Ok(());
         }
+        let times = match f.sessions.len() {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
         say!(
-            "{name} looked at your panel {} time(s) (definitely viewed from {}):",
-            f.sessions.len(),
+            "{name} looked at your panel {times} (definitely viewed from {}):",
             seconds(f.threshold_ms)
         );
         for s in &f.sessions {
