@@ -48,6 +48,17 @@ fn main() {
         "clock",
         "advance_clock",
         "inspect",
+        "comment",
+        "delete_comment",
+        "feedback",
+        "fetch_comment_audio",
+        "begin_view",
+        "view_signal",
+        "end_view",
+        "set_contact_receipts",
+        "chat",
+        "send_message",
+        "mark_chat_read",
         // The shell's own.
         "open_window",
     ];

@@ -152,6 +152,68 @@ pub enum Cmd {
     },
     /// Print the engine's events as JSON lines until it stops.
     Events,
+    /// Comment on a contact's panel: one entry of it, or the whole (`panel`); prints the
+    /// comment's id. Comments are sent even with read receipts off.
+    Comment {
+        /// Contact name or id.
+        contact: String,
+        /// The entry id, or `panel` for the panel as a whole.
+        #[arg(required_unless_present = "delete")]
+        entry: Option<String>,
+        /// The text (may be empty with --audio).
+        #[arg(required_unless_present = "delete")]
+        text: Option<String>,
+        /// A voice comment: a sound file, fetched by them alone.
+        #[arg(long, value_name = "FILE", conflicts_with = "delete")]
+        audio: Option<PathBuf>,
+        /// Delete one of my comments on their panel instead.
+        #[arg(long, value_name = "ID")]
+        delete: Option<String>,
+    },
+    /// The comments a contact made on my panel for them (`--json` adds mine on theirs).
+    Comments {
+        /// Contact name or id.
+        contact: String,
+        /// Fetch the recording of a voice comment.
+        #[arg(long, value_name = "ID")]
+        fetch: Option<String>,
+        /// Save the recording here.
+        #[arg(long, requires = "fetch")]
+        out: Option<PathBuf>,
+    },
+    /// Who looked at my panel for a contact, when and for how long; what each entry drew, and
+    /// the entries ranked by views.
+    Views {
+        /// Contact name or id.
+        contact: String,
+    },
+    /// The chat with a contact (marking it read); with TEXT, send it.
+    Chat {
+        /// Contact name or id.
+        contact: String,
+        /// A message to send.
+        text: Option<String>,
+    },
+    /// Whether a contact learns what I look at of their panel: on or off (shown without a value).
+    Receipts {
+        /// Contact name or id.
+        contact: String,
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: Option<String>,
+    },
+    /// Look at a contact's panel for a while, as the viewer window does: a viewing session with
+    /// the given entries in view, timed on the engine's clock.
+    View {
+        /// Contact name or id.
+        contact: String,
+        /// How long (e.g. 12s, 2m); on an engine's test clock, until `clock advance` moves it.
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: String,
+        /// Entry ids that were in view, separated by commas.
+        #[arg(long, value_delimiter = ',', value_name = "ID,…")]
+        entries: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,6 +11,7 @@ mod args;
 mod node;
 mod render;
 mod run;
+mod view;
 
 use std::process::ExitCode;
 

@@ -28,6 +28,8 @@ macro_rules! say {
     };
 }
 
+mod feedback;
+
 fn when(t: Timestamp) -> String {
     Local
         .timestamp_millis_opt(t.millis())

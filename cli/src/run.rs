@@ -6,6 +6,7 @@ use anyhow::Context;
 use backstory_core::control::Client;
 use backstory_core::crdt::{CategoryId, EntryId, Visibility};
 use backstory_core::draft::{DraftEdit, DraftId};
+use backstory_core::feedback::AudioInput;
 use backstory_core::op;
 use backstory_core::view::{EntryEdit, NewEntry, ScreenTarget};
 
@@ -172,6 +173,85 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 out.time(c.call(op::AdvanceClock { millis }).await?)
             }
         },
+        Cmd::Comment {
+            contact,
+            entry,
+            text,
+            audio,
+            delete,
+        } => {
+            if let Some(comment) = delete {
+                c.call(op::DeleteComment { contact, comment }).await?;
+                return out.done("deleted");
+            }
+            let entry = entry.filter(|e| e != "panel" && e != "-").map(EntryId::new);
+            let audio = audio
+                .map(absolute)
+                .transpose()?
+                .map(|path| AudioInput::File { path });
+            let made = c
+                .call(op::Comment {
+                    contact,
+                    entry,
+                    text: text.unwrap_or_default(),
+                    audio,
+                })
+                .await?;
+            out.comment(&made)
+        }
+        Cmd::Comments {
+            contact,
+            fetch,
+            out: path,
+        } => match fetch {
+            Some(comment) => {
+                let path = path.map(absolute).transpose()?;
+                out.fetched_audio(
+                    &c.call(op::FetchCommentAudio {
+                        contact,
+                        comment,
+                        out: path,
+                    })
+                    .await?,
+                )
+            }
+            None => out.comments(&c.call(op::Feedback { contact }).await?),
+        },
+        Cmd::Views { contact } => out.views(&c.call(op::Feedback { contact }).await?),
+        Cmd::Chat { contact, text } => match text {
+            Some(text) => out.chat_item(&c.call(op::SendMessage { contact, text }).await?),
+            None => {
+                let chat = c
+                    .call(op::Chat {
+                        contact: contact.clone(),
+                    })
+                    .await?;
+                out.chat(&chat)?;
+                if chat.unread > 0 {
+                    c.call(op::MarkChatRead { contact }).await?;
+                }
+                Ok(())
+            }
+        },
+        Cmd::Receipts { contact, state } => {
+            let card = match state {
+                Some(s) => {
+                    c.call(op::SetContactReceipts {
+                        contact,
+                        on: s == "on",
+                    })
+                    .await?
+                }
+                None => c.call(op::Contact { contact }).await?,
+            };
+            let global = c.call(op::Settings {}).await?.receipts;
+            out.receipts(&card, global)
+        }
+        Cmd::View {
+            contact,
+            duration,
+            entries,
+        } => crate::view::run(c, &out, contact, &duration, entries).await,
         Cmd::Events => {
             let mut events = client.events().await?;
             while let Some(e) = events.next().await? {

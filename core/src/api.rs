@@ -277,6 +277,91 @@ macro_rules! with_operations {
             } -> $crate::crdt::Timestamp;
             /// Every document this device holds: its current content and its whole history.
             Inspect inspect {} -> Vec<$crate::view::InspectedDoc>;
+            /// Comments on a contact's panel — one entry of it, or the whole — with text or a
+            /// recording; sent even with receipts off. Answers once it is durable.
+            Comment comment {
+                /// Contact id or name.
+                pub contact: String,
+                /// The entry of their panel; none for the panel as a whole.
+                pub entry: Option<$crate::crdt::EntryId>,
+                /// The text (may be empty with a recording).
+                pub text: String,
+                /// A voice comment: a sound file, or a recording made in the window.
+                pub audio: Option<$crate::feedback::AudioInput>,
+            } -> $crate::feedback::CommentView;
+            /// Deletes one of my comments on a contact's panel.
+            DeleteComment delete_comment {
+                /// Contact id or name.
+                pub contact: String,
+                /// The comment's id.
+                pub comment: String,
+            } -> ();
+            /// What a contact said and did on my panel for them — comments, viewing sessions,
+            /// per-entry signals and the ranking by views — and my comments on theirs.
+            Feedback feedback {
+                /// Contact id or name.
+                pub contact: String,
+            } -> $crate::feedback::FeedbackView;
+            /// Fetches a voice comment's recording (theirs from their device) and saves it to
+            /// `out`, or to the copy the windows play.
+            FetchCommentAudio fetch_comment_audio {
+                /// Contact id or name.
+                pub contact: String,
+                /// The comment's id.
+                pub comment: String,
+                /// An absolute path to save it to.
+                pub out: Option<std::path::PathBuf>,
+            } -> $crate::feedback::FetchedAudio;
+            /// Their panel came to the front with these heads on screen: starts a viewing
+            /// session, unless receipts are off (then nothing is written and no session answered).
+            BeginView begin_view {
+                /// Contact id or name.
+                pub contact: String,
+                /// The heads of their panel on screen.
+                pub heads: Vec<String>,
+            } -> $crate::feedback::ViewStarted;
+            /// Counts one signal for an entry of their panel within a viewing session.
+            ViewSignal view_signal {
+                /// Contact id or name.
+                pub contact: String,
+                /// The session.
+                pub session: String,
+                /// The entry of their panel.
+                pub entry: $crate::crdt::EntryId,
+                /// In view for a second, hovered, link opened or media played.
+                pub signal: $crate::crdt::feedback::Signal,
+            } -> ();
+            /// Records how long a viewing session has been in front so far, on the engine's clock.
+            EndView end_view {
+                /// Contact id or name.
+                pub contact: String,
+                /// The session.
+                pub session: String,
+            } -> $crate::feedback::ViewEnded;
+            /// Turns read receipts (and every view signal) off for one contact, or back on.
+            SetContactReceipts set_contact_receipts {
+                /// Contact id or name.
+                pub contact: String,
+                /// On (the global setting still applies) or off.
+                pub on: bool,
+            } -> $crate::view::ContactCard;
+            /// The chat with a contact: messages both ways and their feedback on my panel.
+            Chat chat {
+                /// Contact id or name.
+                pub contact: String,
+            } -> $crate::feedback::ChatView;
+            /// Sends a chat message; answers once it is durable.
+            SendMessage send_message {
+                /// Contact id or name.
+                pub contact: String,
+                /// The text.
+                pub text: String,
+            } -> $crate::feedback::ChatItem;
+            /// Marks the chat with a contact read.
+            MarkChatRead mark_chat_read {
+                /// Contact id or name.
+                pub contact: String,
+            } -> ();
         }
     };
 }

@@ -16,11 +16,13 @@
 //! again, which both catches up rules that flipped while the engine was not running and repairs an
 //! outbox whose last write was cut off by a crash.
 
+pub(crate) mod chat;
 pub(crate) mod contacts;
 pub(crate) mod device;
 pub(crate) mod documents;
 pub(crate) mod drafts;
 pub(crate) mod inbox;
+pub(crate) mod feedback;
 pub(crate) mod inspect;
 pub(crate) mod media;
 pub(crate) mod network;
@@ -113,6 +115,7 @@ pub(crate) struct Inner {
     pub(crate) inbox: inbox::Inbox,
     pub(crate) screens: screens::Screens,
     pub(crate) snapshots: snapshots::Snapshots,
+    pub(crate) feedback: feedback::Feedback,
     pub(crate) pairing: Arc<pairing::Pairing>,
     _lock: DirLock,
 }
@@ -179,11 +182,18 @@ impl Engine {
         let panels = panels::Panels::new(device.clone(), docs.clone(), media.clone());
         let settings = settings::Settings::new(device.clone());
         let network = network::Network::new(device.clone(), docs.clone(), media.clone(), access);
+        let feedback = feedback::Feedback::new(
+            device.clone(),
+            docs.clone(),
+            settings.clone(),
+            media.clone(),
+        );
         let received = received::Received::new(
             device.clone(),
             docs.clone(),
             settings.clone(),
             media.clone(),
+            feedback.clone(),
         );
         let contacts = contacts::Contacts::new(
             device.clone(),
@@ -191,6 +201,7 @@ impl Engine {
             panels.clone(),
             received.clone(),
             network.clone(),
+            feedback.clone(),
         );
         let snapshots = snapshots::Snapshots::new(settings.clone(), media.clone());
         let drafts = drafts::Drafts::new(device.clone(), media.clone(), snapshots.clone());
@@ -222,6 +233,7 @@ impl Engine {
                 inbox,
                 screens,
                 snapshots,
+                feedback,
                 pairing,
                 _lock: lock,
             }),
@@ -229,6 +241,9 @@ impl Engine {
         let i = &engine.inner;
         let all = i.contacts.all().await?;
         i.panels.publish_all(&all).await?;
+        for contact in &all {
+            i.feedback.grant(contact).await?;
+        }
         tokio::spawn(scheduler::run(i.device.clone(), i.panels.clone()));
         let bridge = Arc::new(PairingBridge(Arc::downgrade(&i.pairing)));
         i.network.start(options.network, bridge).await?;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contact::{ContactId, PeerState};
 use crate::draft::DraftId;
+use crate::feedback::ChatItem;
 use crate::pairing::PendingJoin;
 
 /// Which of the two documents shared with a contact an event is about.
@@ -140,6 +141,31 @@ pub enum Event {
         /// Its state now.
         state: crate::view::WatcherState,
     },
+    /// I turned read receipts off (or back on) for one contact.
+    ReceiptsChanged {
+        /// The contact.
+        contact: ContactId,
+        /// Whether they are on for them now (the global setting still applies).
+        on: bool,
+    },
+    /// New items in the chat with a contact — their messages, their comments on my panel, their
+    /// views of it — in the order they were made.
+    ChatReceived {
+        /// The contact.
+        contact: ContactId,
+        /// The new items, oldest first.
+        items: Vec<ChatItem>,
+        /// Their items I have not read.
+        unread: u32,
+    },
+    /// The chat with a contact changed otherwise: I wrote or commented, they received, I read,
+    /// or a view went on longer.
+    ChatChanged {
+        /// The contact.
+        contact: ContactId,
+        /// Their items I have not read.
+        unread: u32,
+    },
 }
 
 impl Event {
@@ -155,7 +181,10 @@ impl Event {
             | Self::CategoriesChanged { contact }
             | Self::PanelPublished { contact, .. }
             | Self::PanelReceived { contact, .. }
-            | Self::MediaProgress { contact, .. } => Some(contact),
+            | Self::MediaProgress { contact, .. }
+            | Self::ReceiptsChanged { contact, .. }
+            | Self::ChatReceived { contact, .. }
+            | Self::ChatChanged { contact, .. } => Some(contact),
             Self::NameChanged { .. }
             | Self::SettingChanged { .. }
             | Self::JoinRequested { .. }
@@ -176,7 +205,9 @@ impl Event {
             | Self::EntryRemoved { .. }
             | Self::CategoriesChanged { .. }
             | Self::PanelPublished { .. } => Some(Document::Mine),
-            Self::PanelReceived { .. } | Self::MediaProgress { .. } => Some(Document::Theirs),
+            Self::PanelReceived { .. } | Self::MediaProgress { .. } | Self::ChatReceived { .. } => {
+                Some(Document::Theirs)
+            }
             _ => None,
         }
     }

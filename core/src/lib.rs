@@ -28,6 +28,7 @@ pub mod draft;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod feedback;
 pub mod identity;
 pub mod media;
 pub mod net;

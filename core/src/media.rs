@@ -99,6 +99,8 @@ pub fn viewing_path(
         "audio/mpeg" => "mp3",
         "audio/ogg" => "ogg",
         "audio/wav" | "audio/x-wav" => "wav",
+        "audio/webm" => "weba",
+        "audio/mp4" => "m4a",
         "video/mp4" => "mp4",
         "video/webm" => "webm",
         "application/pdf" => "pdf",

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::contact::{Contact, ContactId};
 
 mod drafts;
+mod feedback;
 mod inbox;
 mod invites;
 pub use invites::InviteRefusal;
@@ -17,7 +18,7 @@ pub use invites::InviteRefusal;
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +183,23 @@ impl Store {
                  CREATE TABLE allow_rules (
                      player TEXT PRIMARY KEY, contacts TEXT NOT NULL, since INTEGER NOT NULL);
                  PRAGMA user_version = 4;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
+        if version < 5 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE contact_receipts (
+                     contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+                     off INTEGER NOT NULL);
+                 CREATE TABLE chat_marks (
+                     contact TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                     item TEXT NOT NULL,
+                     notified INTEGER NOT NULL DEFAULT 0,
+                     read INTEGER NOT NULL DEFAULT 0,
+                     PRIMARY KEY (contact, item)) WITHOUT ROWID;
+                 PRAGMA user_version = 5;
                  COMMIT;",
             )
             .map_err(sql)?;

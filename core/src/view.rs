@@ -40,6 +40,9 @@ pub struct Preferences {
     /// Whether this device announces itself and looks for contacts on the local network (mDNS);
     /// it takes effect at the next start.
     pub lan_discovery: bool,
+    /// How long a panel of mine must stay in front of a contact to count as "definitely viewed",
+    /// in seconds.
+    pub view_threshold: u32,
     /// The video watcher.
     pub watcher: WatcherPreferences,
     /// Whether link entries keep a preview of their page (`snapshots.enabled`).
@@ -119,6 +122,11 @@ pub struct ContactCard {
     pub mine: MineSummary,
     /// Their panel for me.
     pub theirs: TheirsSummary,
+    /// Whether they may learn what I look at of their panel (off for them alone; the global
+    /// setting can turn it off for everyone).
+    pub receipts: bool,
+    /// The chat with them.
+    pub chat: crate::feedback::ChatSummary,
 }
 
 /// One entry of my panel, with its rule.

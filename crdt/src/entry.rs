@@ -1,11 +1,12 @@
 //! Entries: one item of a panel, of one of eight kinds, with a visibility rule on the author's side.
 
+use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CategoryId, EntryId, Timestamp};
 
 /// A reference to a media blob: the bytes travel separately, verified by their BLAKE3 hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MediaRef {
     /// BLAKE3 hash of the content, lowercase hex.

@@ -241,6 +241,7 @@ fn feedback_and_chat_round_trip() {
             entry: Some("e1".into()),
             text: "nice!".into(),
             at: 5,
+            audio: None,
         },
         Timestamp(5),
     )
@@ -362,4 +363,150 @@ fn every_kind_round_trips_through_the_outbox() {
         .map(|e| e.kind)
         .collect();
     assert_eq!(got, kinds);
+}
+
+#[test]
+fn sessions_count_each_entry_once_and_grow_in_length() {
+    use feedback::Session;
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    let session = |id: &str, opened| Session {
+        id: id.into(),
+        heads: vec!["ab".into()],
+        opened,
+        open_for: 0,
+        entries: Vec::new(),
+    };
+    feedback::open_session(&mut doc, session("s1", 1_000), Timestamp(1_000)).unwrap();
+    let e1 = EntryId::new("e1");
+    for _ in 0..3 {
+        assert!(
+            feedback::add_session_signal(&mut doc, "s1", &e1, Signal::Viewed, Timestamp(1_500))
+                .unwrap()
+        );
+    }
+    feedback::add_session_signal(&mut doc, "s1", &e1, Signal::Hovered, Timestamp(1_600)).unwrap();
+    feedback::add_session_signal(&mut doc, "s1", &e1, Signal::Hovered, Timestamp(1_700)).unwrap();
+    assert!(feedback::set_session_length(&mut doc, "s1", 11_000, Timestamp(12_000)).unwrap());
+    // A second session views it again: that is a second view.
+    feedback::open_session(&mut doc, session("s2", 60_000), Timestamp(60_000)).unwrap();
+    feedback::add_session_signal(&mut doc, "s2", &e1, Signal::Viewed, Timestamp(60_500)).unwrap();
+    feedback::add_session_signal(&mut doc, "s2", &e1, Signal::Played, Timestamp(60_600)).unwrap();
+    // Signals for a session that does not exist change nothing.
+    let heads = doc.get_heads();
+    assert!(
+        !feedback::add_session_signal(&mut doc, "nope", &e1, Signal::Viewed, Timestamp(9)).unwrap()
+    );
+    assert!(!feedback::set_session_length(&mut doc, "nope", 5, Timestamp(9)).unwrap());
+    assert_eq!(doc.get_heads(), heads, "nothing was written");
+
+    let loaded = Automerge::load(&doc.save()).unwrap();
+    let f = feedback::read_feedback(&loaded).unwrap();
+    assert_eq!(f.sessions.len(), 2);
+    assert_eq!(f.sessions[0].open_for, 11_000);
+    assert_eq!(f.sessions[0].entries, vec!["e1".to_string()]);
+    let s = &f.signals["e1"];
+    assert_eq!((s.views, s.hovers, s.links_opened, s.plays), (2, 2, 0, 1));
+    assert_eq!(
+        feedback::session(&loaded, "s2").unwrap().map(|s| s.opened),
+        Some(60_000)
+    );
+}
+
+#[test]
+fn comments_can_be_removed_by_their_writer_and_carry_audio() {
+    use backstory_crdt::MediaRef;
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    let audio = MediaRef {
+        hash: "ab".repeat(32),
+        size: 1234,
+        mime: "audio/ogg".into(),
+        name: "voice.ogg".into(),
+    };
+    for (id, audio) in [("c1", None), ("c2", Some(audio.clone()))] {
+        feedback::add_comment(
+            &mut doc,
+            Comment {
+                id: id.into(),
+                entry: None,
+                text: format!("comment {id}"),
+                at: 5,
+                audio,
+            },
+            Timestamp(5),
+        )
+        .unwrap();
+    }
+    assert!(feedback::remove_comment(&mut doc, "c1", Timestamp(6)).unwrap());
+    assert!(!feedback::remove_comment(&mut doc, "c1", Timestamp(7)).unwrap());
+    let f = feedback::read_feedback(&Automerge::load(&doc.save()).unwrap()).unwrap();
+    assert_eq!(f.comments.len(), 1);
+    assert_eq!(f.comments[0].audio, Some(audio));
+}
+
+#[test]
+fn chat_delivery_is_written_only_when_it_changes() {
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    assert_eq!(feedback::read_chat_delivered(&doc).unwrap(), 0);
+    feedback::set_chat_delivered(&mut doc, 3, Timestamp(1)).unwrap();
+    let heads = doc.get_heads();
+    feedback::set_chat_delivered(&mut doc, 3, Timestamp(2)).unwrap();
+    assert_eq!(doc.get_heads(), heads);
+    assert_eq!(feedback::read_chat_delivered(&doc).unwrap(), 3);
+}
+
+#[test]
+fn feedback_written_before_sessions_and_voice_comments_still_reads() {
+    use backstory_crdt::automerge::ROOT;
+    use backstory_crdt::automerge::ReadDoc;
+    use backstory_crdt::automerge::transaction::Transactable;
+    // The feedback section as the first schema wrote it: no sessions, comments without audio.
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    let mut tx = doc.transaction();
+    let (_, feedback_obj) = tx.get(&ROOT, "feedback").unwrap().unwrap();
+    tx.delete(&feedback_obj, "sessions").unwrap();
+    let (_, comments) = tx.get(&feedback_obj, "comments").unwrap().unwrap();
+    let c = tx
+        .insert_object(&comments, 0, backstory_crdt::automerge::ObjType::Map)
+        .unwrap();
+    tx.put(&c, "id", "c0").unwrap();
+    tx.put(&c, "entry", backstory_crdt::automerge::ScalarValue::Null)
+        .unwrap();
+    tx.put(&c, "text", "old").unwrap();
+    tx.put(&c, "at", 3i64).unwrap();
+    tx.commit();
+    let f = feedback::read_feedback(&doc).unwrap();
+    assert_eq!(f.comments[0].text, "old");
+    assert_eq!(f.comments[0].audio, None);
+    assert!(f.sessions.is_empty());
+}
+
+#[test]
+fn items_are_stamped_in_the_order_made_even_when_the_clock_stands_still() {
+    let mut doc = new_outbox("viewer", Timestamp(0)).unwrap();
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(100)).unwrap(),
+        Timestamp(100)
+    );
+    feedback::add_message(
+        &mut doc,
+        Message {
+            id: "m1".into(),
+            text: "hi".into(),
+            at: 100,
+        },
+        Timestamp(100),
+    )
+    .unwrap();
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(100)).unwrap(),
+        Timestamp(101)
+    );
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(50)).unwrap(),
+        Timestamp(101)
+    );
+    assert_eq!(
+        feedback::next_instant(&doc, Timestamp(500)).unwrap(),
+        Timestamp(500)
+    );
 }

@@ -85,6 +85,7 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
                 entry: None,
                 text: text.clone(),
                 at: now.0,
+                audio: None,
             };
             feedback::add_comment(doc, c, now).expect("comment");
             return;

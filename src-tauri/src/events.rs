@@ -2,6 +2,7 @@
 //! a notification and the tray count when a contact's panel changes, and bringing the app to the
 //! front when a second start or a `backstory://` link asks for it.
 
+use backstory_core::feedback::{ChatBody, ChatItem};
 use backstory_core::{ContactId, Event};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
@@ -38,6 +39,9 @@ pub fn forward(app: AppHandle, mut events: broadcast::Receiver<Event>) {
                     if *now > before {
                         notify(&app, contact, *now).await;
                     }
+                }
+                Event::ChatReceived { contact, items, .. } => {
+                    notify_chat(&app, contact, items).await;
                 }
                 Event::ContactRemoved { contact } => {
                     crate::tray::set_unseen(&app, contact, 0).await;
@@ -132,6 +136,100 @@ async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
         .show();
     if let Err(e) = shown {
         // No notification service (a bare X server): the tray and the main window still show it.
+        tracing::debug!("notification not shown: {e}");
+    }
+}
+
+/// What one chat item says, for a notification.
+fn describe(lang: &str, name: &str, item: &ChatItem) -> String {
+    let short = |t: &str| {
+        let mut s: String = t.chars().filter(|c| !c.is_control()).take(120).collect();
+        if t.chars().count() > 120 {
+            s.push('…');
+        }
+        s
+    };
+    match &item.body {
+        ChatBody::Message { text: t } => text(lang, Text::Message)
+            .replace("{name}", name)
+            .replace("{text}", &short(t)),
+        ChatBody::Comment {
+            entry_label,
+            text: t,
+            audio,
+            ..
+        } => {
+            let said = match (t.trim().is_empty(), audio.is_some()) {
+                (true, true) => text(lang, Text::Voice).to_string(),
+                _ => short(t),
+            };
+            let template = match entry_label {
+                Some(_) => text(lang, Text::Commented),
+                None => text(lang, Text::CommentedPanel),
+            };
+            template
+                .replace("{name}", name)
+                .replace("{entry}", entry_label.as_deref().unwrap_or(""))
+                .replace("{text}", &said)
+        }
+        ChatBody::Viewed {
+            open_for_ms,
+            definitely,
+            ..
+        } => {
+            let t = if *definitely {
+                Text::LookedLong
+            } else {
+                Text::Looked
+            };
+            text(lang, t)
+                .replace("{name}", name)
+                .replace("{s}", &(open_for_ms.saturating_add(500) / 1000).to_string())
+        }
+    }
+}
+
+/// A desktop notification for new chat items from a contact — their messages and their feedback
+/// on my panel — unless I am in that chat. The main window shows the same at the contact's row.
+async fn notify_chat(app: &AppHandle, contact: &ContactId, items: &[ChatItem]) {
+    let Some(last) = items.last() else {
+        return;
+    };
+    let chatting = app
+        .get_webview_window(&format!("chat-{contact}"))
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    if chatting {
+        return;
+    }
+    let Ok(c) = state
+        .engine
+        .run(backstory_core::op::Contact {
+            contact: contact.to_string(),
+        })
+        .await
+    else {
+        return;
+    };
+    let lang = language_of(&state.engine).await;
+    let mut body = describe(&lang, &c.name, last);
+    if items.len() > 1 {
+        body.push_str(&format!(
+            " ({})",
+            text(&lang, Text::More).replace("{n}", &(items.len() - 1).to_string())
+        ));
+    }
+    let shown = app
+        .notification()
+        .builder()
+        .title("Backstory")
+        .body(body)
+        .show();
+    if let Err(e) = shown {
+        // No notification service: the pop-up at the contact's row and the chat still show it.
         tracing::debug!("notification not shown: {e}");
     }
 }

@@ -19,6 +19,20 @@ pub enum Text {
     Watched,
     /// Notification body for a noticed video.
     WatchedBody,
+    /// Notification: a chat message (`{name}: {text}`).
+    Message,
+    /// Notification: a comment on an entry of my panel.
+    Commented,
+    /// Notification: a comment on my panel as a whole.
+    CommentedPanel,
+    /// Notification: a voice comment.
+    Voice,
+    /// Notification: they looked at my panel, for `{s}` seconds.
+    Looked,
+    /// Notification: they looked at my panel for at least the threshold.
+    LookedLong,
+    /// Notification: and more items.
+    More,
 }
 
 /// The text in a language (`en` or `zh-CN`; anything else is English). `{name}` and `{n}` are
@@ -44,6 +58,20 @@ pub fn text(language: &str, t: Text) -> &'static str {
             "Add it to a panel? It stays on this device until you approve it."
         }
         (Text::WatchedBody, true) => "要添加到背景里吗？确认之前它只保留在这台设备上。",
+        (Text::Message, false) => "{name}: {text}",
+        (Text::Message, true) => "{name}：{text}",
+        (Text::Commented, false) => "{name} commented on “{entry}”: {text}",
+        (Text::Commented, true) => "{name}评论了“{entry}”：{text}",
+        (Text::CommentedPanel, false) => "{name} commented on your panel: {text}",
+        (Text::CommentedPanel, true) => "{name}评论了你的面板：{text}",
+        (Text::Voice, false) => "(voice comment)",
+        (Text::Voice, true) => "（语音评论）",
+        (Text::Looked, false) => "{name} looked at your panel for {s} s",
+        (Text::Looked, true) => "{name}看了你的面板 {s} 秒",
+        (Text::LookedLong, false) => "{name} looked at your panel for {s} s — definitely viewed",
+        (Text::LookedLong, true) => "{name}看了你的面板 {s} 秒——确实看过了",
+        (Text::More, false) => "and {n} more",
+        (Text::More, true) => "另有 {n} 条",
     }
 }
 
@@ -80,6 +108,13 @@ mod tests {
             Text::Inbox,
             Text::Watched,
             Text::WatchedBody,
+            Text::Message,
+            Text::Commented,
+            Text::CommentedPanel,
+            Text::Voice,
+            Text::Looked,
+            Text::LookedLong,
+            Text::More,
         ] {
             assert_ne!(text("en", t), text("zh-CN", t), "{t:?}");
         }

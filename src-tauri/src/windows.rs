@@ -1,9 +1,8 @@
 //! The app's windows. Each has a fixed label so its capability grants it only its own commands:
-//! `main`, `pairing`, `settings`, `inbox`, `editor-<contact>`, `viewer-<contact>`.
-
+//! `main`, `pairing`, `settings`, `inbox`, `editor-<contact>`, `viewer-<contact>`, `chat-<contact>`.
 use backstory_core::{ApiError, EngineError, ErrorCode};
 use serde::{Deserialize, Serialize};
-use tauri::webview::NewWindowResponse;
+use tauri::webview::{NewWindowResponse, PermissionKind, PermissionResponse};
 use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
 
 /// Which window to open.
@@ -22,6 +21,8 @@ pub enum WindowKind {
     Editor,
     /// Their panel for me.
     Viewer,
+    /// The chat with one contact, with both panel icons.
+    Chat,
 }
 
 fn encode(s: &str) -> String {
@@ -90,6 +91,15 @@ fn place(
                 (680.0, 720.0),
             )
         }
+        WindowKind::Chat => {
+            let (id, name) = contact.ok_or_else(need)?;
+            (
+                format!("chat-{id}"),
+                format!("#/chat/{}", encode(id)),
+                format!("Backstory — {name}"),
+                (460.0, 640.0),
+            )
+        }
     })
 }
 
@@ -116,11 +126,18 @@ pub fn open(
         window.show().map_err(fail)?;
         return window.set_focus().map_err(fail);
     }
-    WebviewWindowBuilder::new(
+    let viewer = kind == WindowKind::Viewer;
+    let window = WebviewWindowBuilder::new(
         app,
         &label,
         WebviewUrl::App(format!("index.html{route}").into()),
     )
+    // A viewer may record a voice comment: the microphone is asked for only when the person
+    // presses "record" there, and no other window gets it.
+    .on_permission_request(move |_, kind| match kind {
+        PermissionKind::Microphone if viewer => PermissionResponse::Allow,
+        _ => PermissionResponse::Deny,
+    })
     // The windows never leave the app: a link from a panel opens in the system's browser.
     .on_navigation(|url| {
         let inside = is_app_url(url);
@@ -138,7 +155,29 @@ pub fn open(
     .min_inner_size(360.0, 420.0)
     .build()
     .map_err(fail)?;
+    if viewer {
+        allow_recording(&window);
+    }
     Ok(())
+}
+
+/// Lets a viewer window's page ask for the microphone (WebKitGTK keeps media capture off unless
+/// the embedder turns it on); elsewhere the page offers attaching a sound file instead.
+fn allow_recording(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    {
+        let done = window.with_webview(|w| {
+            use webkit2gtk::{SettingsExt, WebViewExt};
+            if let Some(settings) = w.inner().settings() {
+                settings.set_enable_media_stream(true);
+            }
+        });
+        if let Err(e) = done {
+            tracing::info!("recording stays off in this window: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
 }
 
 /// Whether a URL is one of the app's own pages.
@@ -196,5 +235,11 @@ mod tests {
     fn contact_windows_need_a_contact() {
         assert!(place(WindowKind::Editor, None, None).is_err());
         assert!(place(WindowKind::Viewer, None, None).is_err());
+        assert!(place(WindowKind::Chat, None, None).is_err());
+        let (label, route, ..) = place(WindowKind::Chat, Some(("c 1", "Bob")), None).expect("chat");
+        assert_eq!(
+            (label.as_str(), route.as_str()),
+            ("chat-c 1", "#/chat/c%201")
+        );
     }
 }

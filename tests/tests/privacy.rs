@@ -232,3 +232,88 @@ async fn a_viewer_cannot_write_into_the_authors_panel() {
         "the forged entry reached the author"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_voice_comment_is_served_to_the_panels_author_alone() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    let mut carol = Device::new("Carol");
+    // Bob keeps a panel for Ann; Ann is also Carol's contact.
+    pair(&bob, &ann);
+    pair(&ann, &carol);
+    cli_ok(bob.path(), &["post", "--to", "ann", "--text", "new job"]);
+    wait_sees(&ann, "bob", &["new job"]);
+    let voice = ann.path().join("congrats.ogg");
+    let sound: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&voice, &sound).unwrap();
+    let comment = cli_json(
+        ann.path(),
+        &[
+            "comment",
+            "bob",
+            "panel",
+            "",
+            "--audio",
+            voice.to_str().unwrap(),
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = cli_json(ann.path(), &["comments", "bob"])["sent"][0]["audio"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Bob, whose panel it is about, fetches it from Ann's device.
+    let arrived = backstory_tests::eventually(Duration::from_secs(20), || {
+        let f = cli_json(bob.path(), &["comments", "ann"]);
+        (f["comments"].as_array().unwrap().len() == 1).then_some(())
+    });
+    assert!(arrived.is_some(), "the comment never reached Bob");
+    let heard = bob.path().join("heard.ogg");
+    cli_ok(
+        bob.path(),
+        &[
+            "comments",
+            "ann",
+            "--fetch",
+            &comment,
+            "--out",
+            heard.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read(&heard).unwrap(), sound);
+
+    // Carol, Ann's contact too, speaking with her own key, obtains what Ann shares with her —
+    // the channel is live — but not the voice comment; nor does a stranger.
+    let for_carol = ann.path().join("for-carol.jpg");
+    std::fs::write(&for_carol, vec![3u8; 20_000]).unwrap();
+    cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "carol",
+            "--file",
+            for_carol.to_str().unwrap(),
+        ],
+    );
+    let carols_photo = media_hash(&ann, "carol");
+    let (ann_id, addrs) = endpoint(&ann);
+    carol.stop();
+    let as_carol = Intruder::new(Some(&carol.path().join("identity.key"))).await;
+    assert_eq!(
+        as_carol
+            .fetch_blob(&ann_id, &addrs, &carols_photo)
+            .await
+            .unwrap(),
+        vec![3u8; 20_000]
+    );
+    assert!(
+        as_carol.fetch_blob(&ann_id, &addrs, &hash).await.is_err(),
+        "Carol obtained a voice comment meant for Bob"
+    );
+    let stranger = Intruder::new(None).await;
+    assert!(stranger.fetch_blob(&ann_id, &addrs, &hash).await.is_err());
+}

@@ -209,6 +209,72 @@ fn every_operation_of_the_api_is_reachable_from_the_cli() {
     let file = a.path().join("for-bob.panel");
     t.run(ann, &["export", "--to", "bob", file.to_str().unwrap()]);
     t.run(bob, &["import", "--from", "ann", file.to_str().unwrap()]);
+
+    // Feedback and chat: Bob comments and looks, Ann reads it.
+    t.run(bob, &["comment", "ann", &picture, "nice view"]);
+    let voice = b.path().join("voice.ogg");
+    std::fs::write(&voice, b"OggS not really a recording").unwrap();
+    let spoken = t.run(
+        bob,
+        &[
+            "comment",
+            "ann",
+            "panel",
+            "",
+            "--audio",
+            voice.to_str().unwrap(),
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.run(bob, &["receipts", "ann", "off"]);
+    t.run(bob, &["receipts", "ann", "on"]);
+    // A second's viewing on Bob's test clock: it ends when the clock is moved, not before.
+    let (bob_dir, entry) = (bob.to_path_buf(), picture.clone());
+    let viewing = std::thread::spawn(move || {
+        traced(
+            &bob_dir,
+            &["view", "ann", "--for", "1s", "--entries", &entry],
+        )
+    });
+    let ended = eventually(Duration::from_secs(20), || {
+        t.run(bob, &["clock", "advance", "1s"]);
+        viewing.is_finished().then_some(())
+    });
+    assert!(ended.is_some(), "the viewing never ended");
+    let (viewed, ops) = viewing.join().unwrap();
+    assert!(
+        viewed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&viewed.stderr)
+    );
+    t.sent.extend(ops);
+    t.run(bob, &["chat", "ann", "hello Ann"]);
+    let arrived = eventually(Duration::from_secs(20), || {
+        let f = t.run(ann, &["comments", "bob"]);
+        (f["comments"].as_array().unwrap().len() == 2).then_some(())
+    });
+    assert!(arrived.is_some(), "Bob's comments never reached Ann");
+    let heard = a.path().join("voice.ogg");
+    t.run(
+        ann,
+        &[
+            "comments",
+            "bob",
+            "--fetch",
+            &spoken,
+            "--out",
+            heard.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&heard).unwrap(),
+        std::fs::read(&voice).unwrap()
+    );
+    t.run(ann, &["views", "bob"]);
+    t.run(ann, &["chat", "bob"]);
+    t.run(bob, &["comment", "ann", "--delete", &spoken]);
     t.run(ann, &["rm", &later]);
     t.run(ann, &["inspect"]);
     t.run(ann, &["contacts", "rm", "dan"]);

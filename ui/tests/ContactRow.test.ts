@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import ContactRow from '../src/windows/ContactRow.svelte';
-import { card } from './fixtures';
+import { card, chatItem } from './fixtures';
 
 vi.mock('../src/lib/api', () => ({}));
 
@@ -78,5 +78,35 @@ describe('a contact row', () => {
       expect(dot.classList.contains('syncing')).toBe(state === 'syncing');
       expect(screen.getByTestId('contact-row').textContent).toContain(`${label}:`);
     }
+  });
+});
+
+describe('a contact row with news in the chat', () => {
+  it('pops up the latest thing they did until opened or closed, and counts unread', async () => {
+    const latest = chatItem({
+      id: 'k1',
+      kind: 'comment',
+      entry: 'e1',
+      entry_label: 'Alps',
+      text: 'Which valley?',
+      audio: null,
+    });
+    const p = { ...props(card({ chat: { unread: 2, latest } })), onopenchat: vi.fn() };
+    const { rerender } = render(ContactRow, p);
+    expect(screen.getByTestId('chat-count').textContent?.trim()).toBe('2');
+    const popup = screen.getByTestId('chat-popup');
+    expect(popup.textContent).toContain('Bob commented on “Alps”: Which valley?');
+    screen.getByTestId('chat-popup-open').click();
+    expect(p.onopenchat).toHaveBeenCalledWith('c1');
+    screen.getByTestId('chat-popup-close').click();
+    await rerender(p);
+    expect(screen.queryByTestId('chat-popup')).toBeNull();
+    // Something newer shows again.
+    const newer = chatItem({ id: 's9', kind: 'viewed', open_for_ms: 12_000, definitely: true, sessions: 1, entries: 1 });
+    await rerender({ ...p, contact: card({ chat: { unread: 3, latest: newer } }) });
+    expect(screen.getByTestId('chat-popup').textContent).toContain('Bob looked at your panel for 12 s');
+    // Read: no pop-up.
+    await rerender({ ...p, contact: card({ chat: { unread: 0, latest: { ...newer, unread: false } } }) });
+    expect(screen.queryByTestId('chat-popup')).toBeNull();
   });
 });

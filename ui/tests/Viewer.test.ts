@@ -2,13 +2,22 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import Viewer from '../src/windows/Viewer.svelte';
 import * as api from '../src/lib/api';
-import { changed, theirPanel } from './fixtures';
+import { card, changed, theirPanel } from './fixtures';
 
 vi.mock('../src/lib/api', () => ({
   theirPanel: vi.fn(),
   markSeen: vi.fn(),
   fetchMedia: vi.fn(),
   mediaSrc: (p: string) => p,
+  feedback: vi.fn(),
+  beginView: vi.fn(),
+  viewSignal: vi.fn(),
+  endView: vi.fn(),
+  contact: vi.fn(),
+  settings: vi.fn(),
+  setContactReceipts: vi.fn(),
+  comment: vi.fn(),
+  deleteComment: vi.fn(),
 }));
 
 let emit: ((e: unknown) => void) | null = null;
@@ -27,6 +36,11 @@ describe('the viewer window', () => {
     vi.useFakeTimers();
     vi.spyOn(document, 'hasFocus').mockReturnValue(true);
     markSeen.mockResolvedValue(null);
+    vi.mocked(api.feedback).mockResolvedValue({ sent: [] } as unknown as api.FeedbackView);
+    vi.mocked(api.beginView).mockResolvedValue({ session: 's1' });
+    vi.mocked(api.endView).mockResolvedValue({ open_for_ms: 0, recorded: true });
+    vi.mocked(api.contact).mockResolvedValue(card());
+    vi.mocked(api.settings).mockResolvedValue({ receipts: true } as api.Preferences);
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -99,5 +113,60 @@ describe('the viewer window', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(screen.getByTestId('viewer-empty').textContent).toContain('Alice hasn’t shared anything');
     expect(screen.queryByTestId('entry')).toBeNull();
+  });
+});
+
+describe('feedback from the viewer window', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    markSeen.mockResolvedValue(null);
+    vi.mocked(api.beginView).mockResolvedValue({ session: 's1' });
+    vi.mocked(api.endView).mockResolvedValue({ open_for_ms: 0, recorded: true });
+    vi.mocked(api.contact).mockResolvedValue(card());
+    vi.mocked(api.settings).mockResolvedValue({ receipts: true } as api.Preferences);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    theirs.mockReset();
+  });
+
+  it('begins a viewing session with the heads on screen, and shows my comments under their entry', async () => {
+    theirs.mockResolvedValue(theirPanel([changed()], ['h7']));
+    vi.mocked(api.feedback).mockResolvedValue({
+      sent: [{ id: 'm1', entry: 'e1', entry_label: 'Climbed', text: 'Which route?', at: Date.now(), audio: null }],
+    } as unknown as api.FeedbackView);
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(600);
+    expect(api.beginView).toHaveBeenCalledWith('c1', ['h7']);
+    const mine = screen.getByTestId('my-comment');
+    expect(mine.textContent).toContain('Which route?');
+    expect(mine.closest('[data-testid=entry]')?.getAttribute('data-entry-id')).toBe('e1');
+    expect((screen.getByTestId('contact-receipts') as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('sends a comment on an entry', async () => {
+    theirs.mockResolvedValue(theirPanel([changed()], ['h7']));
+    vi.mocked(api.feedback).mockResolvedValue({ sent: [] } as unknown as api.FeedbackView);
+    vi.mocked(api.comment).mockResolvedValue({
+      id: 'm2',
+      entry: 'e1',
+      entry_label: null,
+      text: 'Lovely',
+      at: 0,
+      audio: null,
+    });
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    const entry = screen.getByTestId('entry');
+    (entry.querySelector('[data-testid=comment-open]') as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(10);
+    const box = entry.querySelector('[data-testid=comment-text]') as HTMLTextAreaElement;
+    box.value = 'Lovely';
+    box.dispatchEvent(new Event('input'));
+    await vi.advanceTimersByTimeAsync(10);
+    (entry.querySelector('[data-testid=comment-send]') as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(api.comment).toHaveBeenCalledWith('c1', 'e1', 'Lovely', null);
   });
 });

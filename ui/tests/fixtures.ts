@@ -1,5 +1,5 @@
 // Data shaped like the back end's answers, for the component tests.
-import type { ChangedEntry, ContactCard, TheirPanel } from '../src/lib/api';
+import type { ChangedEntry, ChatItem, ContactCard, TheirPanel } from '../src/lib/api';
 
 export function card(over: Partial<ContactCard> = {}): ContactCard {
   return {
@@ -10,6 +10,8 @@ export function card(over: Partial<ContactCard> = {}): ContactCard {
     words: 'amber lantern river',
     mine: { entries: 0, visible: 0, unseen_by_them: 0 },
     theirs: { shared: false, unseen: 0, updated: null },
+    receipts: true,
+    chat: { unread: 0, latest: null },
     ...over,
   } as ContactCard;
 }
@@ -46,4 +48,17 @@ export function theirPanel(entries: ChangedEntry[], heads = ['h1']): TheirPanel 
       heads,
     },
   } as TheirPanel;
+}
+
+export function chatItem(over: Partial<ChatItem> & Record<string, unknown> = {}): ChatItem {
+  return {
+    id: 'i1',
+    from_me: false,
+    at: Date.now() - 60_000,
+    delivered: null,
+    unread: true,
+    kind: 'message',
+    text: 'hello',
+    ...over,
+  } as ChatItem;
 }

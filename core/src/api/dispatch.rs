@@ -251,6 +251,64 @@ impl Engine {
                 Response::AdvanceClock(p.device.clock().advance(Duration::from_millis(r.millis))?)
             }
             Request::Inspect(_) => Response::Inspect(self.inspect().await?),
+            Request::Comment(r) => {
+                let c = find(r.contact).await?;
+                Response::Comment(p.feedback.comment(&c, r.entry, r.text, r.audio).await?)
+            }
+            Request::DeleteComment(r) => {
+                let c = find(r.contact).await?;
+                p.feedback.delete_comment(&c, &r.comment).await?;
+                Response::DeleteComment(())
+            }
+            Request::Feedback(r) => {
+                let c = find(r.contact).await?;
+                Response::Feedback(p.feedback.view(&c).await?)
+            }
+            Request::FetchCommentAudio(r) => {
+                if let Some(out) = &r.out {
+                    absolute(out)?;
+                }
+                let c = find(r.contact).await?;
+                let net = p.network.net().ok();
+                Response::FetchCommentAudio(
+                    p.feedback
+                        .fetch_audio(net.as_ref(), &c, &r.comment, r.out.as_deref())
+                        .await?,
+                )
+            }
+            Request::BeginView(r) => {
+                let c = find(r.contact).await?;
+                Response::BeginView(p.feedback.begin_view(&c, r.heads).await?)
+            }
+            Request::ViewSignal(r) => {
+                let c = find(r.contact).await?;
+                p.feedback
+                    .signal(&c, &r.session, &r.entry, r.signal)
+                    .await?;
+                Response::ViewSignal(())
+            }
+            Request::EndView(r) => {
+                let c = find(r.contact).await?;
+                Response::EndView(p.feedback.end_view(&c, &r.session).await?)
+            }
+            Request::SetContactReceipts(r) => {
+                let c = find(r.contact).await?;
+                p.feedback.set_receipts_for(&c, r.on).await?;
+                Response::SetContactReceipts(p.contacts.card(&c).await?)
+            }
+            Request::Chat(r) => {
+                let c = find(r.contact).await?;
+                Response::Chat(p.feedback.chat(&c).await?)
+            }
+            Request::SendMessage(r) => {
+                let c = find(r.contact).await?;
+                Response::SendMessage(p.feedback.send(&c, &r.text).await?)
+            }
+            Request::MarkChatRead(r) => {
+                let c = find(r.contact).await?;
+                p.feedback.mark_read(&c).await?;
+                Response::MarkChatRead(())
+            }
         })
     }
 

@@ -5,6 +5,7 @@ use backstory_crdt::{new_outbox, publish};
 
 use super::device::Device;
 use super::documents::Documents;
+use super::feedback::Feedback;
 use super::network::Network;
 use super::panels::Panels;
 use super::received::{Received, count};
@@ -21,6 +22,7 @@ pub(crate) struct Contacts {
     panels: Panels,
     received: Received,
     network: Network,
+    feedback: Feedback,
 }
 
 impl Contacts {
@@ -30,6 +32,7 @@ impl Contacts {
         panels: Panels,
         received: Received,
         network: Network,
+        feedback: Feedback,
     ) -> Self {
         Self {
             device,
@@ -37,6 +40,7 @@ impl Contacts {
             panels,
             received,
             network,
+            feedback,
         }
     }
 
@@ -121,6 +125,8 @@ impl Contacts {
                 unseen,
                 updated,
             },
+            receipts: self.feedback.receipts_for(contact).await?,
+            chat: self.feedback.summary(contact).await?,
         })
     }
 

@@ -10,6 +10,7 @@ use backstory_crdt::{EntryId, EntryState, PanelChanges, Timestamp, changes_since
 
 use super::device::Device;
 use super::documents::Documents;
+use super::feedback::{Feedback, receipts_on};
 use super::media::Media;
 use super::settings::Settings;
 use crate::contact::Contact;
@@ -25,6 +26,7 @@ pub(crate) struct Received {
     docs: Documents,
     settings: Settings,
     media: Media,
+    feedback: Feedback,
 }
 
 pub(crate) fn count(n: usize) -> u32 {
@@ -32,12 +34,19 @@ pub(crate) fn count(n: usize) -> u32 {
 }
 
 impl Received {
-    pub(crate) fn new(device: Device, docs: Documents, settings: Settings, media: Media) -> Self {
+    pub(crate) fn new(
+        device: Device,
+        docs: Documents,
+        settings: Settings,
+        media: Media,
+        feedback: Feedback,
+    ) -> Self {
         Self {
             device,
             docs,
             settings,
             media,
+            feedback,
         }
     }
 
@@ -129,9 +138,10 @@ impl Received {
         Ok(changes.unseen())
     }
 
-    /// Tells a paired contact how far I have read their panel, unless receipts are off.
+    /// Tells a paired contact how far I have read their panel, unless receipts are off (for
+    /// everyone, or for them).
     async fn send_receipt(&self, contact: &Contact, heads: Vec<String>) -> Result<(), EngineError> {
-        if contact.peer.is_none() || !self.settings.receipts().await? {
+        if contact.peer.is_none() || !receipts_on(&self.device, &self.settings, contact).await? {
             return Ok(());
         }
         let handle = self.docs.get(&contact.outbox).await?;
@@ -177,6 +187,11 @@ impl Received {
                 }
             };
             let mut changes = Box::pin(handle.changes());
+            // What arrived before this engine started (or while it was not following) is
+            // announced now, oldest first.
+            if let Err(e) = this.feedback.inbound_changed(&contact).await {
+                tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
+            }
             loop {
                 tokio::select! {
                     biased;
@@ -197,6 +212,9 @@ impl Received {
                                 unseen: unseen as usize,
                             }),
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
+                        }
+                        if let Err(e) = this.feedback.inbound_changed(&contact).await {
+                            tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
                         }
                     }
                 }

@@ -106,6 +106,21 @@ fn network(v: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Seconds from 1 to 3600, written `10` or `10s`.
+fn seconds(v: &str) -> Result<String, String> {
+    let t = v.trim().to_ascii_lowercase();
+    let n: u32 = t
+        .strip_suffix('s')
+        .unwrap_or(&t)
+        .trim()
+        .parse()
+        .map_err(|_| "use a number of seconds, e.g. 10".to_string())?;
+    if !(1..=3600).contains(&n) {
+        return Err("use 1 to 3600 seconds".into());
+    }
+    Ok(n.to_string())
+}
+
 /// Every preference there is.
 pub(crate) const SPECS: &[Spec] = &[
     Spec {
@@ -119,6 +134,12 @@ pub(crate) const SPECS: &[Spec] = &[
         help: "whether contacts learn what you have seen of their panels (on/off)",
         default: "on",
         normalise: on_off,
+    },
+    Spec {
+        key: "view_threshold",
+        help: "seconds a panel must stay in front to count as definitely viewed (1 to 3600)",
+        default: "10",
+        normalise: seconds,
     },
     Spec {
         key: "network",
@@ -226,6 +247,7 @@ impl Settings {
             receipts: self.get("receipts").await? == "on",
             network: self.get("network").await?,
             lan_discovery: self.get("lan_discovery").await? == "on",
+            view_threshold: self.view_threshold_secs().await?,
             watcher: self.watcher().await?,
             snapshots: self.on("snapshots.enabled").await?,
             snapshots_private: self.on("snapshots.allow_private").await?,
@@ -264,6 +286,12 @@ impl Settings {
                 .collect(),
             min_play_secs: seconds(&self.get("watcher.min_play").await?),
         })
+    }
+
+    /// How long a panel must stay in front to count as definitely viewed, in seconds.
+    pub(crate) async fn view_threshold_secs(&self) -> Result<u32, EngineError> {
+        // The stored value was normalised; a damaged one falls back to the default.
+        Ok(self.get("view_threshold").await?.parse().unwrap_or(10))
     }
 
     /// Whether read receipts are on.
@@ -316,6 +344,9 @@ mod tests {
         assert!(language("fr").is_err());
         assert_eq!(network(" local ").unwrap(), "local");
         assert!(network("lan").is_err());
+        assert_eq!(seconds(" 12s ").unwrap(), "12");
+        assert!(seconds("0").is_err());
+        assert!(seconds("soon").is_err());
         for s in SPECS {
             assert!((s.normalise)(s.default).is_ok(), "{}", s.key);
         }

@@ -10,18 +10,40 @@ use iroh_blobs::provider::events::{
     AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
 };
 
+/// Why a peer may fetch some hashes: the entries of my panel for them, or my voice comments on
+/// theirs. Each is replaced on its own; a peer may fetch what either grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grant {
+    /// Media of the entries published to them.
+    Panel,
+    /// Recordings of my comments on their panel.
+    Comments,
+}
+
+/// What one peer may fetch, by reason.
+type PeerGrants = HashMap<Grant, HashSet<Hash>>;
+
 /// Which (peer, hash) pairs may be served.
 #[derive(Clone, Debug, Default)]
-pub struct BlobGrants(Arc<RwLock<HashMap<EndpointId, HashSet<Hash>>>>);
+pub struct BlobGrants(Arc<RwLock<HashMap<EndpointId, PeerGrants>>>);
 
 impl BlobGrants {
-    /// Replaces what one peer may fetch.
+    /// Replaces what one peer may fetch for the entries of my panel.
     pub fn set(&self, peer: EndpointId, hashes: HashSet<Hash>) {
+        self.set_for(peer, Grant::Panel, hashes);
+    }
+
+    /// Replaces what one peer may fetch for one reason.
+    pub fn set_for(&self, peer: EndpointId, why: Grant, hashes: HashSet<Hash>) {
         let mut g = self.0.write().unwrap_or_else(|p| p.into_inner());
+        let grants = g.entry(peer).or_default();
         if hashes.is_empty() {
-            g.remove(&peer);
+            grants.remove(&why);
         } else {
-            g.insert(peer, hashes);
+            grants.insert(why, hashes);
+        }
+        if grants.is_empty() {
+            g.remove(&peer);
         }
     }
 
@@ -39,7 +61,7 @@ impl BlobGrants {
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .get(&p)
-                .is_some_and(|h| h.contains(hash))
+                .is_some_and(|g| g.values().any(|h| h.contains(hash)))
         })
     }
 

@@ -47,6 +47,14 @@ export type Span = ChangedEntry['spans'][number];
 export type InspectedDoc = Data<'inspect'>[number];
 export type WindowKind = Parameters<Commands['openWindow']>[0];
 export type MediaRef = Extract<Entry, { kind: 'image' }>['media'];
+export type FeedbackView = Data<'feedback'>;
+export type CommentView = FeedbackView['comments'][number];
+export type SessionView = FeedbackView['sessions'][number];
+export type EntryStats = FeedbackView['entries'][number];
+export type ChatView = Data<'chat'>;
+export type ChatItem = ChatView['items'][number];
+export type AudioInput = NonNullable<Parameters<Commands['comment']>[3]>;
+export type Signal = Parameters<Commands['viewSignal']>[3];
 
 /** An error a command answered with: a stable `code` to switch on, and the back end's message. */
 export class ApiError extends Error {
@@ -132,6 +140,21 @@ export const parseWhen = (text: string) => call(commands.parseWhen(text));
 export const clock = () => call(commands.clock());
 export const advanceClock = (millis: number) => call(commands.advanceClock(millis));
 export const inspect = () => call(commands.inspect());
+export const comment = (id: string, entry: string | null, text: string, audio: AudioInput | null = null) =>
+  call(commands.comment(id, entry, text, audio));
+export const deleteComment = (id: string, comment: string) => call(commands.deleteComment(id, comment));
+export const feedback = (id: string) => call(commands.feedback(id));
+/** Fetches a voice comment's recording; answers the local copy a window may play. */
+export const fetchCommentAudio = async (id: string, comment: string) =>
+  (await call(commands.fetchCommentAudio(id, comment, null))).path;
+export const beginView = (id: string, heads: string[]) => call(commands.beginView(id, heads));
+export const viewSignal = (id: string, session: string, entry: string, signal: Signal) =>
+  call(commands.viewSignal(id, session, entry, signal));
+export const endView = (id: string, session: string) => call(commands.endView(id, session));
+export const setContactReceipts = (id: string, on: boolean) => call(commands.setContactReceipts(id, on));
+export const chat = (id: string) => call(commands.chat(id));
+export const sendMessage = (id: string, text: string) => call(commands.sendMessage(id, text));
+export const markChatRead = (id: string) => call(commands.markChatRead(id));
 export const openWindow = (kind: WindowKind, id: string | null = null, ticket: string | null = null) =>
   call(commands.openWindow(kind, id, ticket));
 

@@ -97,6 +97,40 @@ export const commands = {
 	advanceClock: (millis: number) => typedError<Timestamp, ApiError>(__TAURI_INVOKE("advance_clock", { millis })),
 	/**  Every document this device holds: its current content and its whole history. */
 	inspect: () => typedError<InspectedDoc[], ApiError>(__TAURI_INVOKE("inspect")),
+	/**
+	 *  Comments on a contact's panel — one entry of it, or the whole — with text or a
+	 *  recording; sent even with receipts off. Answers once it is durable.
+	 */
+	comment: (contact: string, entry: EntryId | null, text: string, audio: AudioInput | null) => typedError<CommentView, ApiError>(__TAURI_INVOKE("comment", { contact, entry, text, audio })),
+	/**  Deletes one of my comments on a contact's panel. */
+	deleteComment: (contact: string, comment: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_comment", { contact, comment })),
+	/**
+	 *  What a contact said and did on my panel for them — comments, viewing sessions,
+	 *  per-entry signals and the ranking by views — and my comments on theirs.
+	 */
+	feedback: (contact: string) => typedError<FeedbackView, ApiError>(__TAURI_INVOKE("feedback", { contact })),
+	/**
+	 *  Fetches a voice comment's recording (theirs from their device) and saves it to
+	 *  `out`, or to the copy the windows play.
+	 */
+	fetchCommentAudio: (contact: string, comment: string, out: string | null) => typedError<FetchedAudio, ApiError>(__TAURI_INVOKE("fetch_comment_audio", { contact, comment, out })),
+	/**
+	 *  Their panel came to the front with these heads on screen: starts a viewing
+	 *  session, unless receipts are off (then nothing is written and no session answered).
+	 */
+	beginView: (contact: string, heads: string[]) => typedError<ViewStarted, ApiError>(__TAURI_INVOKE("begin_view", { contact, heads })),
+	/**  Counts one signal for an entry of their panel within a viewing session. */
+	viewSignal: (contact: string, session: string, entry: EntryId, signal: Signal) => typedError<null, ApiError>(__TAURI_INVOKE("view_signal", { contact, session, entry, signal })),
+	/**  Records how long a viewing session has been in front so far, on the engine's clock. */
+	endView: (contact: string, session: string) => typedError<ViewEnded, ApiError>(__TAURI_INVOKE("end_view", { contact, session })),
+	/**  Turns read receipts (and every view signal) off for one contact, or back on. */
+	setContactReceipts: (contact: string, on: boolean) => typedError<ContactCard, ApiError>(__TAURI_INVOKE("set_contact_receipts", { contact, on })),
+	/**  The chat with a contact: messages both ways and their feedback on my panel. */
+	chat: (contact: string) => typedError<ChatView, ApiError>(__TAURI_INVOKE("chat", { contact })),
+	/**  Sends a chat message; answers once it is durable. */
+	sendMessage: (contact: string, text: string) => typedError<ChatItem, ApiError>(__TAURI_INVOKE("send_message", { contact, text })),
+	/**  Marks the chat with a contact read. */
+	markChatRead: (contact: string) => typedError<null, ApiError>(__TAURI_INVOKE("mark_chat_read", { contact })),
 	/**  Opens (or brings to the front) one of the app's windows. */
 	openWindow: (kind: WindowKind, contact: string | null, ticket: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("open_window", { kind, contact, ticket })),
 };
@@ -125,6 +159,19 @@ export type ApiError = {
 	message: string,
 };
 
+/**  What a voice comment is made from. */
+export type AudioInput = 
+/**  A sound file (absolute path). */
+{ from: "file"; 
+/**  The file. */
+path: string } | 
+/**  A recording made in the viewer window. */
+{ from: "recording"; 
+/**  Its media type, e.g. `audio/webm`. */
+mime: string; 
+/**  Its bytes, base64. */
+base64: string };
+
 /**
  *  One category of a panel.
  * 
@@ -149,6 +196,81 @@ export type ChangedEntry = {
 	state: EntryState,
 	/**  Its text, attributed to the edit sessions that wrote it. */
 	spans: Span[],
+};
+
+/**  What a chat item says. */
+export type ChatBody = 
+/**  A message. */
+{ kind: "message"; 
+/**  Its text. */
+text: string } | 
+/**  A comment on a panel (theirs on mine, or mine on theirs). */
+{ kind: "comment"; 
+/**  The entry; none for the panel as a whole. */
+entry: EntryId | null; 
+/**  A short label of the entry, when it is still there. */
+entry_label: string | null; 
+/**  The text. */
+text: string; 
+/**  A voice comment's recording. */
+audio: MediaRef | null } | 
+/**  They looked at my panel: one session, or several a few minutes apart. */
+{ kind: "viewed"; 
+/**  How long it was in front, all sessions together, in milliseconds. */
+open_for_ms: number; 
+/**  Whether one session reached the threshold. */
+definitely: boolean; 
+/**  How many sessions this notice stands for. */
+sessions: number; 
+/**  How many different entries were in view. */
+entries: number };
+
+/**  One item of the chat with a contact. */
+export type ChatItem = {
+	/**  Its id (a message's, a comment's, or the first session's of a view notice). */
+	id: string,
+	/**  Whether I wrote or did it. */
+	from_me: boolean,
+	/**  When (on the writer's clock). */
+	at: Timestamp,
+	/**  For my messages: whether their device has it. */
+	delivered: boolean | null,
+	/**  For their items: whether I have not read it yet. */
+	unread: boolean,
+} & ChatBody;
+
+/**  The chat as a contact's row shows it. */
+export type ChatSummary = {
+	/**  Their items I have not read. */
+	unread: number,
+	/**  Their latest item, if any. */
+	latest: ChatItem | null,
+};
+
+/**  The chat with a contact. */
+export type ChatView = {
+	/**  The contact. */
+	contact: Contact,
+	/**  Messages and feedback notices, oldest first. */
+	items: ChatItem[],
+	/**  Their items I have not read. */
+	unread: number,
+};
+
+/**  A comment, mine or theirs. */
+export type CommentView = {
+	/**  Its id. */
+	id: string,
+	/**  The entry it is about; none for the panel as a whole. */
+	entry: EntryId | null,
+	/**  A short label of that entry, when it is still there. */
+	entry_label: string | null,
+	/**  The text. */
+	text: string,
+	/**  When it was written (on the writer's clock). */
+	at: Timestamp,
+	/**  A voice comment's recording. */
+	audio: MediaRef | null,
 };
 
 /**  A contact as stored. */
@@ -183,6 +305,13 @@ export type ContactCard = {
 	mine: MineSummary,
 	/**  Their panel for me. */
 	theirs: TheirsSummary,
+	/**
+	 *  Whether they may learn what I look at of their panel (off for them alone; the global
+	 *  setting can turn it off for everyone).
+	 */
+	receipts: boolean,
+	/**  The chat with them. */
+	chat: ChatSummary,
 };
 
 /**  Identifies a contact on this device. */
@@ -276,6 +405,26 @@ export type EntryState =
 "edited" | 
 /**  Unchanged. */
 "seen";
+
+/**  What one entry of my panel drew. */
+export type EntryStats = {
+	/**  The entry. */
+	entry: EntryId,
+	/**  A short label of it. */
+	label: string,
+	/**  Sessions in which it was in view. */
+	views: number,
+	/**  Times the pointer rested on it. */
+	hovers: number,
+	/**  Times its link was opened. */
+	links_opened: number,
+	/**  Times its media was played. */
+	plays: number,
+	/**  Comments on it. */
+	comments: number,
+	/**  Its place in the ranking by views (1 is the most viewed); none while nobody viewed it. */
+	rank: number | null,
+};
 
 /**  A stable, machine-readable error code. Front ends switch on this, never on message text. */
 export type ErrorCode = 
@@ -436,6 +585,20 @@ export type Fetched = {
 	/**  Its media type. */
 	mime: string,
 	/**  Where it was saved: the path asked for, or the copy the windows may show. */
+	path: string,
+};
+
+/**  A voice comment's recording, fetched. */
+export type FetchedAudio = {
+	/**  The comment. */
+	comment: string,
+	/**  The verified BLAKE3 hash. */
+	hash: string,
+	/**  Its size. */
+	size: number,
+	/**  Its media type. */
+	mime: string,
+	/**  The copy the windows may play. */
 	path: string,
 };
 
@@ -768,6 +931,23 @@ export type Timestamp = number;
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
+/**  A session's length so far. */
+export type ViewEnded = {
+	/**  How long it has been in front, in milliseconds, on the engine's clock. */
+	open_for_ms: number,
+	/**  Whether it was written (receipts may have been turned off meanwhile). */
+	recorded: boolean,
+};
+
+/**  A started viewing session. */
+export type ViewStarted = {
+	/**
+	 *  The session to report signals and its end to; none when receipts are off for this contact,
+	 *  and then nothing about this viewing is written.
+	 */
+	session: string | null,
+};
+
 /**  Who may see an entry, and when. Lives only in the author's master panel. */
 export type Visibility = 
 /**  The viewer sees it. */
@@ -814,7 +994,9 @@ export type WindowKind =
 /**  My panel for one contact. */
 "editor" | 
 /**  Their panel for me. */
-"viewer";
+"viewer" | 
+/**  The chat with one contact, with both panel icons. */
+"chat";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -7,6 +7,7 @@ export type Route =
   | { window: 'inbox' }
   | { window: 'editor'; contact: string }
   | { window: 'viewer'; contact: string }
+  | { window: 'chat'; contact: string }
   | { window: 'unknown' };
 
 function decode(s: string): string {
@@ -39,6 +40,8 @@ export function parseRoute(hash: string): Route {
       return arg ? { window: 'editor', contact: arg } : { window: 'unknown' };
     case 'viewer':
       return arg ? { window: 'viewer', contact: arg } : { window: 'unknown' };
+    case 'chat':
+      return arg ? { window: 'chat', contact: arg } : { window: 'unknown' };
     default:
       return { window: 'unknown' };
   }

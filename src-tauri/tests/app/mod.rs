@@ -1,0 +1,253 @@
+//! Driving real app instances under an X server through WebDriver (tauri-driver +
+//! WebKitWebDriver), for the end-to-end tests: each instance with its own data directory, its
+//! own `xdg-open` (recording the links it hands to "the system's browser"), screenshots into the
+//! artifacts directory, and the `backstory` CLI to script it.
+
+#![allow(dead_code)] // each test file uses its own share of these
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub const WAIT: Duration = Duration::from_secs(40);
+
+/// One app instance: its tauri-driver, its data directory and its WebDriver session.
+pub struct App {
+    pub name: &'static str,
+    pub client: Client,
+    pub driver: Child,
+    pub data: tempfile::TempDir,
+    /// Holds an `xdg-open` of the test's, first on the app's PATH: it records the links the app
+    /// hands to "the system's browser".
+    pub tools: tempfile::TempDir,
+    pub main: fantoccini::wd::WindowHandle,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn launch(name: &'static str) -> App {
+    let data = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let opener = tools.path().join("xdg-open");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >> \"$BACKSTORY_TEST_OPENED\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let port = free_port();
+    let native = free_port();
+    let log = std::fs::File::create(artifacts().join(format!("{name}-driver.log"))).unwrap();
+    let driver = Command::new("tauri-driver")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("BACKSTORY_DATA_DIR", data.path())
+        .env("BACKSTORY_NETWORK", "local")
+        .env("NO_AT_BRIDGE", "1")
+        .env("PATH", path)
+        .env("BACKSTORY_TEST_OPENED", tools.path().join("opened.txt"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect(
+            "tauri-driver is needed: `cargo install tauri-driver --locked` (make test does it)",
+        );
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_backstory-app") }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + WAIT;
+    let client = loop {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("{name}: no WebDriver session: {e}"),
+        }
+    };
+    let main = client.window().await.unwrap();
+    let mut app = App {
+        name,
+        client,
+        driver,
+        data,
+        tools,
+        main,
+    };
+    app.find("[data-testid=my-name]").await;
+    app
+}
+
+impl App {
+    /// Waits for an element to be there.
+    pub async fn find(&mut self, css: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => return e,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    self.shot("failed").await;
+                    panic!("{}: no `{css}`: {e}", self.name)
+                }
+            }
+        }
+    }
+
+    /// Waits until `check` holds for the value of JavaScript `script`.
+    pub async fn until(
+        &mut self,
+        what: &str,
+        script: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self
+                .client
+                .execute(script, vec![])
+                .await
+                .unwrap_or_default();
+            if check(&v) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.shot("failed").await;
+                panic!("{}: waited in vain for {what}; last value {v}", self.name);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn click(&mut self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    pub async fn type_into(&mut self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Switches to the window whose route starts with `route` (e.g. `#/pairing`).
+    pub async fn window(&mut self, route: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            for handle in self.client.windows().await.unwrap() {
+                if self.client.switch_to_window(handle).await.is_err() {
+                    continue;
+                }
+                let hash = self
+                    .client
+                    .execute("return location.hash", vec![])
+                    .await
+                    .unwrap_or_default();
+                if hash.as_str().is_some_and(|h| h.starts_with(route)) {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: no window {route}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn main_window(&mut self) {
+        self.client
+            .switch_to_window(self.main.clone())
+            .await
+            .unwrap();
+    }
+
+    pub async fn shot(&mut self, label: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let path = artifacts().join(format!("{}-{label}.png", self.name));
+            std::fs::write(&path, png).unwrap();
+        }
+    }
+
+    pub async fn attr(&mut self, css: &str, name: &str) -> Option<String> {
+        self.find(css).await.attr(name).await.unwrap()
+    }
+}
+
+/// The `backstory` CLI, built beside the app by `make test`.
+pub fn cli_bin() -> PathBuf {
+    let cli = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../debug/backstory");
+    assert!(cli.exists(), "{} is built by `make test`", cli.display());
+    cli
+}
+
+impl App {
+    /// Scripts this running app with the CLI; answers its JSON.
+    pub fn cli(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(cli_bin())
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .arg("--json")
+            .args(args)
+            .env_remove("BACKSTORY_DATA_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: backstory {args:?}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Runs JavaScript in the current window and answers its value.
+    pub async fn js(&mut self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+}
