@@ -1,5 +1,5 @@
 # Backstory — the two commands of the README, and their parts.
-#   make run    build the UI and the desktop app, and start it
+#   make run    build the UI and the desktop app (the debug build the tests share), and start it
 #   make test   everything CI checks: format, lints, UI tests, unit, property, process, durability
 #               and end-to-end tests (two real app instances under Xvfb, driven by WebDriver)
 
@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR
 PATH := $(HOME)/.cargo/bin:$(PATH)
 export PATH
 
-.PHONY: run test setup ui ui-test fmt lint unit e2e soak node bindings deb
+.PHONY: run build test setup ui ui-test fmt lint unit e2e soak node bindings deb
 
 setup:
 	@scripts/setup
@@ -16,14 +16,16 @@ setup:
 ui: setup
 	cd ui && npm run build
 
-run: ui
-	cargo build --release --locked -p backstory-app -p backstory
-	$(CARGO_TARGET_DIR)/release/backstory-app
+# The same build as `make test` (all targets, one feature set), so a run after the tests reuses it.
+build: ui
+	cargo build --workspace --all-targets --locked
+
+run: build
+	$(CARGO_TARGET_DIR)/debug/backstory-app
 
 # A headless engine without windows (the CLI talks to it, or to a running app).
-node: setup
-	cargo build --release --locked -p backstory
-	$(CARGO_TARGET_DIR)/release/backstory node
+node: build
+	$(CARGO_TARGET_DIR)/debug/backstory node
 
 test: ui ui-test fmt lint unit
 
@@ -37,13 +39,12 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The app tests open real windows: without a display, they run under a private Xvfb.
-unit:
-	cargo build --locked -p backstory --bin backstory
+unit: build
 	scripts/with-display cargo test --workspace --locked
 
 # Regenerates ui/src/lib/bindings.ts from the Rust commands.
 bindings:
-	cargo test --locked -p backstory-app --test bindings -- --ignored write_bindings
+	cargo test --workspace --locked --test bindings -- --ignored write_bindings
 
 # The Debian package (target/release/bundle/deb/).
 deb: ui

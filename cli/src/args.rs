@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use backstory_core::view::CropRect;
 use clap::{Args, Parser, Subcommand};
 
 /// Backstory: a background panel for each of your contacts.
@@ -418,11 +419,33 @@ pub struct ScreenshotArgs {
     /// List the monitors and windows instead.
     #[arg(long, conflicts_with_all = ["monitor", "window", "to", "draft"])]
     pub list: bool,
+    /// Keep only this part of the picture: `X,Y,WIDTH,HEIGHT` in its pixels.
+    #[arg(long, value_parser = crop_rect, value_name = "X,Y,W,H")]
+    pub crop: Option<CropRect>,
     /// Keep it as a draft instead of posting it.
     #[arg(long)]
     pub draft: bool,
     #[command(flatten)]
     pub rule: RuleArgs,
+}
+
+/// Reads `X,Y,WIDTH,HEIGHT`.
+fn crop_rect(v: &str) -> Result<CropRect, String> {
+    let n: Vec<u32> = v
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "use four whole numbers: X,Y,WIDTH,HEIGHT".to_string())?;
+    match n[..] {
+        [x, y, width, height] if width > 0 && height > 0 => Ok(CropRect {
+            x,
+            y,
+            width,
+            height,
+        }),
+        [_, _, _, _] => Err("the width and the height must be above 0".into()),
+        _ => Err("use four numbers: X,Y,WIDTH,HEIGHT".into()),
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -317,13 +317,21 @@ async fn screenshot(c: &mut Client, out: &Out, args: ScreenshotArgs) -> anyhow::
         (None, None) => ScreenTarget::Primary,
     };
     let visibility = rule(c, args.rule.rule()).await?;
-    let shot = c
+    let mut shot = c
         .call(op::TakeScreenshot {
             contact: args.to.clone(),
             target,
             text: args.text,
         })
         .await?;
+    if let Some(rect) = args.crop {
+        shot = c
+            .call(op::CropScreenshot {
+                draft: shot.draft.id,
+                rect,
+            })
+            .await?;
+    }
     if args.draft {
         return out.id(shot.draft.id.as_str());
     }

@@ -70,6 +70,7 @@ async fn post(e: &Engine, to: &str, text: &str) -> EntryId {
     })
     .await
     .unwrap()
+    .entry
 }
 
 async fn feedback(e: &Engine, on: &str) -> FeedbackView {

@@ -468,6 +468,8 @@ async fn two_apps_pair_write_read_and_see_receipts() {
         |v| v == "1600",
     )
     .await;
+    // Give the window a frame to paint the picture it has loaded before keeping its look.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     bob.shot("17-viewer-screenshot").await;
 
     // A second start on the same data directory, as the desktop does for a backstory:// link,

@@ -8,6 +8,7 @@
 //!
 //! Needs `DISPLAY` (make test runs it under Xvfb) and `tauri-driver` (scripts/setup installs it).
 
+#[path = "support/app.rs"]
 mod app;
 
 use std::time::{Duration, Instant};

@@ -431,5 +431,7 @@ pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
 pub mod intruder;
 /// Stand-in video players for the watcher's tests.
 pub mod players;
+/// A private X server showing a picture, for screenshots.
+pub mod screen;
 /// A web site on 127.0.0.1 for link snapshots.
 pub mod web;

@@ -70,52 +70,68 @@ fn reply(answer: Option<Answer>) -> Reply {
     }
 }
 
-/// A running server with its own runtime; it stops when dropped.
+/// A running server on a thread of its own (with its own runtime, so it can be started and
+/// stopped from synchronous and asynchronous tests alike); it stops when dropped.
 pub struct Site {
     /// Where it listens.
     pub addr: SocketAddr,
     hits: Arc<Mutex<Vec<String>>>,
-    runtime: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Site {
     /// Serves `routes` (path → answer) on a free port of 127.0.0.1.
     pub fn start(routes: HashMap<String, Answer>) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime for the site");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("a port on 127.0.0.1");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
         let addr = listener.local_addr().expect("its address");
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
         let routes = Arc::new(routes);
         let seen = hits.clone();
-        runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (routes, seen) = (routes.clone(), seen.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                        let path = request.uri().path().to_string();
-                        seen.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(path.clone());
-                        let answer = routes.get(&path).cloned();
-                        async move { Ok::<_, Infallible>(reply(answer)) }
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the site");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("the listener in tokio");
+                loop {
+                    let stream = tokio::select! {
+                        _ = &mut stopped => break,
+                        accepted = listener.accept() => match accepted {
+                            Ok((stream, _)) => stream,
+                            Err(_) => break,
+                        },
+                    };
+                    let (routes, seen) = (routes.clone(), seen.clone());
+                    tokio::spawn(async move {
+                        let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                            let path = request.uri().path().to_string();
+                            seen.lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(path.clone());
+                            let answer = routes.get(&path).cloned();
+                            async move { Ok::<_, Infallible>(reply(answer)) }
+                        });
+                        // A client hanging up early is part of several scenarios.
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     });
-                    // A client hanging up early is part of several scenarios.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+                }
+            });
+            // Dropping the runtime here ends every connection still open.
         });
         Self {
             addr,
             hits,
-            runtime: Some(runtime),
+            stop: Some(stop),
+            thread: Some(thread),
         }
     }
 
@@ -131,8 +147,11 @@ impl Site {
 
     /// Stops serving: the port refuses connections from now on.
     pub fn stop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(1));
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use backstory_tests::players::{Players, videos};
+use backstory_tests::screen::Screen;
 use backstory_tests::{Node, backstory_bin, eventually, local_on_clock, wall_ms};
 
 /// Runs the CLI with its trace on; returns its output and the operations it sent.
@@ -60,7 +61,13 @@ fn every_operation_of_the_api_is_reachable_from_the_cli() {
         tempfile::tempdir().unwrap(),
     );
     let (ann, bob, carol) = (a.path(), b.path(), c.path());
-    let env = local_on_clock(wall_ms());
+    // A screen with a picture on it, for the screenshot commands.
+    let shown = a.path().join("shown.png");
+    std::fs::write(&shown, backstory_tests::web::png(640, 360)).unwrap();
+    let screen = Screen::start(&shown);
+    let mut env = local_on_clock(wall_ms());
+    env.push(("DISPLAY".into(), screen.display.clone()));
+    env.push(("WAYLAND_DISPLAY".into(), String::new()));
     let _nodes = [
         Node::start_with(ann, &env),
         Node::start_with(bob, &env),
@@ -275,6 +282,34 @@ fn every_operation_of_the_api_is_reachable_from_the_cli() {
     t.run(ann, &["views", "bob"]);
     t.run(ann, &["chat", "bob"]);
     t.run(bob, &["comment", "ann", "--delete", &spoken]);
+    // A link whose page cannot be fetched (a private address, refused) is posted with the
+    // reason; its snapshot can be taken again and removed.
+    let link = t.run(
+        ann,
+        &["post", "--to", "bob", "--link", "http://127.0.0.1:9/page"],
+    );
+    assert!(link["note"].is_string(), "{link}");
+    let link = link["id"].as_str().unwrap().to_string();
+    t.run(ann, &["snapshot", "refresh", &link]);
+    t.run(ann, &["snapshot", "rm", &link]);
+    t.run(ann, &["screenshot", "--list"]);
+    // The picture needs a moment to be drawn: a blank capture is refused until then.
+    let shot = eventually(Duration::from_secs(20), || {
+        let (out, ops) = traced(
+            ann,
+            &[
+                "screenshot",
+                "--to",
+                "bob",
+                "--crop",
+                "0,0,320,200",
+                "--draft",
+            ],
+        );
+        t.sent.extend(ops);
+        out.status.success().then_some(())
+    });
+    assert!(shot.is_some(), "no screenshot could be taken");
     t.run(ann, &["rm", &later]);
     t.run(ann, &["inspect"]);
     t.run(ann, &["contacts", "rm", "dan"]);

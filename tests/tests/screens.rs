@@ -3,70 +3,10 @@
 //! without a display, the clear error.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use backstory_tests::screen::{HEIGHT, Screen, WIDTH};
 use backstory_tests::{Device, cli, cli_json, eventually, local, pair};
-
-const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 800;
-
-/// A private X server with a picture on it, stopped when dropped.
-struct Screen {
-    xvfb: Child,
-    picture: Option<Child>,
-    display: String,
-}
-
-impl Screen {
-    fn start(picture: &std::path::Path) -> Self {
-        let mut xvfb = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                &format!("{WIDTH}x{HEIGHT}x24"),
-                "-nolisten",
-                "tcp",
-                "-noreset",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (scripts/setup installs xvfb)");
-        let mut line = String::new();
-        BufReader::new(xvfb.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
-        let shown = Command::new("display")
-            .args(["-geometry", "+0+0"])
-            .arg(picture)
-            .env("DISPLAY", &display)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ImageMagick's display (scripts/setup installs imagemagick)");
-        Self {
-            xvfb,
-            picture: Some(shown),
-            display,
-        }
-    }
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        if let Some(mut p) = self.picture.take() {
-            let _ = p.kill();
-            let _ = p.wait();
-        }
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
-    }
-}
 
 fn with_display(display: Option<&str>) -> Vec<(String, String)> {
     let mut env = local();

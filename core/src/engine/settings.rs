@@ -107,7 +107,7 @@ fn network(v: &str) -> Result<String, String> {
 }
 
 /// Seconds from 1 to 3600, written `10` or `10s`.
-fn seconds(v: &str) -> Result<String, String> {
+fn threshold(v: &str) -> Result<String, String> {
     let t = v.trim().to_ascii_lowercase();
     let n: u32 = t
         .strip_suffix('s')
@@ -139,7 +139,7 @@ pub(crate) const SPECS: &[Spec] = &[
         key: "view_threshold",
         help: "seconds a panel must stay in front to count as definitely viewed (1 to 3600)",
         default: "10",
-        normalise: seconds,
+        normalise: threshold,
     },
     Spec {
         key: "network",
@@ -344,9 +344,9 @@ mod tests {
         assert!(language("fr").is_err());
         assert_eq!(network(" local ").unwrap(), "local");
         assert!(network("lan").is_err());
-        assert_eq!(seconds(" 12s ").unwrap(), "12");
-        assert!(seconds("0").is_err());
-        assert!(seconds("soon").is_err());
+        assert_eq!(threshold(" 12s ").unwrap(), "12");
+        assert!(threshold("0").is_err());
+        assert!(threshold("soon").is_err());
         for s in SPECS {
             assert!((s.normalise)(s.default).is_ok(), "{}", s.key);
         }

@@ -296,3 +296,36 @@ pub async fn set_name(app: &mut App, name: &str) {
     )
     .await;
 }
+
+/// The `backstory` CLI, built beside the app by `make test`.
+pub fn cli_bin() -> PathBuf {
+    let cli = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../debug/backstory");
+    assert!(cli.exists(), "{} is built by `make test`", cli.display());
+    cli
+}
+
+impl App {
+    /// Scripts this running app with the CLI; answers its JSON.
+    pub fn cli(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(cli_bin())
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .arg("--json")
+            .args(args)
+            .env_remove("BACKSTORY_DATA_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: backstory {args:?}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Runs JavaScript in the current window and answers its value.
+    pub async fn js(&mut self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+}

@@ -29,12 +29,26 @@ export const commands = {
 	myPanel: (contact: string) => typedError<MyPanel, ApiError>(__TAURI_INVOKE("my_panel", { contact })),
 	/**  Exactly what a contact can see of my panel right now, read from what was published. */
 	preview: (contact: string) => typedError<Preview, ApiError>(__TAURI_INVOKE("preview", { contact })),
-	/**  Adds an entry to my panel for a contact; answers once it is durable. */
-	postEntry: (contact: string, entry: NewEntry) => typedError<EntryId, ApiError>(__TAURI_INVOKE("post_entry", { contact, entry })),
+	/**
+	 *  Adds an entry to my panel for a contact; answers once it is durable. A link
+	 *  entry keeps a snapshot of its page (fetched once, here); the note says why
+	 *  when it has none.
+	 */
+	postEntry: (contact: string, entry: NewEntry) => typedError<Posted, ApiError>(__TAURI_INVOKE("post_entry", { contact, entry })),
 	/**  Changes an entry's text, category or rule. */
 	editEntry: (entry: EntryId, edit: EntryEdit) => typedError<null, ApiError>(__TAURI_INVOKE("edit_entry", { entry, edit })),
 	/**  Removes an entry from my panel. */
 	removeEntry: (entry: EntryId) => typedError<null, ApiError>(__TAURI_INVOKE("remove_entry", { entry })),
+	/**  Takes a link entry's snapshot again, from the page as it is now. */
+	refreshSnapshot: (entry: EntryId) => typedError<Posted, ApiError>(__TAURI_INVOKE("refresh_snapshot", { entry })),
+	/**  Removes a link entry's snapshot: it stays a plain link. */
+	removeSnapshot: (entry: EntryId) => typedError<null, ApiError>(__TAURI_INVOKE("remove_snapshot", { entry })),
+	/**  The monitors and windows that can be captured. */
+	screens: () => typedError<ScreenSources, ApiError>(__TAURI_INVOKE("screens")),
+	/**  Captures a monitor or a window into a screenshot draft, with its preview. */
+	takeScreenshot: (contact: string | null, target: ScreenTarget, text: string) => typedError<Shot, ApiError>(__TAURI_INVOKE("take_screenshot", { contact, target, text })),
+	/**  Crops a screenshot draft's picture. */
+	cropScreenshot: (draft: DraftId, rect: CropRect) => typedError<Shot, ApiError>(__TAURI_INVOKE("crop_screenshot", { draft, rect })),
 	/**  Adds a category at the end; answers its id. */
 	addCategory: (contact: string, name: string) => typedError<CategoryId, ApiError>(__TAURI_INVOKE("add_category", { contact, name })),
 	/**  Renames a category. */
@@ -317,6 +331,18 @@ export type ContactCard = {
 /**  Identifies a contact on this device. */
 export type ContactId = string;
 
+/**  A part of a picture, in its pixels. */
+export type CropRect = {
+	/**  Left edge. */
+	x: number,
+	/**  Top edge. */
+	y: number,
+	/**  Width. */
+	width: number,
+	/**  Height. */
+	height: number,
+};
+
 /**  A prepared entry, kept durably until it is posted or discarded. */
 export type Draft = {
 	/**  Its id. */
@@ -333,6 +359,8 @@ export type Draft = {
 	visibility: Visibility,
 	/**  Where it came from. */
 	source: DraftSource,
+	/**  What the author should know about it (a link whose page gave no preview, and why). */
+	note?: string | null,
 } & Kind;
 
 /**  What may change when a draft is committed; absent fields keep the draft's own. */
@@ -472,6 +500,8 @@ export type ErrorCode =
 "no_engine" | 
 /**  Another engine holds the data directory. */
 "busy" | 
+/**  A screenshot could not be taken: no display, the desktop refused, nothing to capture. */
+"capture_failed" | 
 /**  Anything else. */
 "internal";
 
@@ -572,7 +602,52 @@ text: string } |
 /**  The video watcher started, stopped or changed. */
 { event: "watcher_changed"; 
 /**  Its state now. */
-state: WatcherState };
+state: WatcherState } | 
+/**  I turned read receipts off (or back on) for one contact. */
+{ event: "receipts_changed"; 
+/**  The contact. */
+contact: ContactId; 
+/**  Whether they are on for them now (the global setting still applies). */
+on: boolean } | 
+/**
+ *  New items in the chat with a contact — their messages, their comments on my panel, their
+ *  views of it — in the order they were made.
+ */
+{ event: "chat_received"; 
+/**  The contact. */
+contact: ContactId; 
+/**  The new items, oldest first. */
+items: ChatItem[]; 
+/**  Their items I have not read. */
+unread: number } | 
+/**
+ *  The chat with a contact changed otherwise: I wrote or commented, they received, I read,
+ *  or a view went on longer.
+ */
+{ event: "chat_changed"; 
+/**  The contact. */
+contact: ContactId; 
+/**  Their items I have not read. */
+unread: number };
+
+/**  Feedback on my panel for a contact, and my comments on theirs. */
+export type FeedbackView = {
+	/**  The contact. */
+	contact: Contact,
+	/**  How long a session must last to count as "definitely viewed", in milliseconds. */
+	threshold_ms: number,
+	/**  Their comments on my panel, oldest first. */
+	comments: CommentView[],
+	/**  Their viewing sessions of my panel, oldest first. */
+	sessions: SessionView[],
+	/**
+	 *  Every entry of my panel, ranked: most viewed first, then by the other signals, then
+	 *  newest first.
+	 */
+	entries: EntryStats[],
+	/**  My comments on their panel, oldest first. */
+	sent: CommentView[],
+};
 
 /**  A media file fetched from a contact. */
 export type Fetched = {
@@ -708,6 +783,14 @@ export type LinkSnapshot = {
 	excerpt: string | null,
 	/**  A thumbnail of the page's image. */
 	image: MediaRef | null,
+	/**  The address the page was read from, after redirects. */
+	final_url?: string | null,
+	/**  The page's language tag. */
+	language?: string | null,
+	/**  For a link to something other than a web page: its media type (`application/pdf`). */
+	content_type?: string | null,
+	/**  For a link to something other than a web page: its size in bytes, when the server said. */
+	size?: number | null,
 };
 
 /**  A reference to a media blob: the bytes travel separately, verified by their BLAKE3 hash. */
@@ -732,6 +815,20 @@ export type MineSummary = {
 	unseen_by_them: number | null,
 };
 
+/**  A monitor that can be captured. */
+export type MonitorSource = {
+	/**  Its index, for [`ScreenTarget::Monitor`]. */
+	index: number,
+	/**  The output's name. */
+	name: string,
+	/**  Width in pixels. */
+	width: number,
+	/**  Height in pixels. */
+	height: number,
+	/**  Whether it is the primary one. */
+	primary: boolean,
+};
+
 /**  One entry of my panel, with its rule. */
 export type MyEntry = {
 	/**  The entry as the contact would see it. */
@@ -740,6 +837,8 @@ export type MyEntry = {
 	visibility: Visibility,
 	/**  Whether the contact can see it now. */
 	visible_now: boolean,
+	/**  For the author alone: what was left out, and why (a link whose page gave no preview). */
+	note: string | null,
 };
 
 /**  My panel for one contact, as the editor and `backstory panel` show it. */
@@ -824,6 +923,17 @@ export type PendingJoin = {
 	since: Timestamp,
 };
 
+/**
+ *  A new entry, once durable: its id, and a note for the author when something was left out
+ *  (a link whose page gave no preview, and why).
+ */
+export type Posted = {
+	/**  The entry. */
+	entry: EntryId,
+	/**  What the author should know. */
+	note: string | null,
+};
+
 /**  Every preference, typed. `settings` lists them; `set_setting` changes one by key. */
 export type Preferences = {
 	/**  The chosen language; none follows the system. */
@@ -840,8 +950,17 @@ export type Preferences = {
 	 *  it takes effect at the next start.
 	 */
 	lan_discovery: boolean,
+	/**
+	 *  How long a panel of mine must stay in front of a contact to count as "definitely viewed",
+	 *  in seconds.
+	 */
+	view_threshold: number,
 	/**  The video watcher. */
 	watcher: WatcherPreferences,
+	/**  Whether link entries keep a preview of their page (`snapshots.enabled`). */
+	snapshots: boolean,
+	/**  Whether previews may come from private and local addresses (`snapshots.allow_private`). */
+	snapshots_private: boolean,
 	/**
 	 *  Every preference as text, in order, with what it is for: what `backstory settings`
 	 *  prints, and what `get_setting`/`set_setting` take.
@@ -871,6 +990,47 @@ export type Profile = {
 	addrs: string[],
 };
 
+/**  What can be captured now. */
+export type ScreenSources = {
+	/**  The monitors. */
+	monitors: MonitorSource[],
+	/**  The windows, topmost first. */
+	windows: WindowSource[],
+	/**  Why there are no windows to choose, when they cannot be listed. */
+	windows_note: string | null,
+};
+
+/**  What a screenshot captures. */
+export type ScreenTarget = 
+/**  The primary monitor. */
+{ target: "primary" } | 
+/**  A monitor, by its index in [`ScreenSources::monitors`]. */
+{ target: "monitor"; 
+/**  Its index. */
+index: number } | 
+/**  A window, by its id in [`ScreenSources::windows`]. */
+{ target: "window"; 
+/**  Its id. */
+id: number } | 
+/**  The topmost window whose title contains this text. */
+{ target: "window_titled"; 
+/**  Part of its title. */
+title: string };
+
+/**  One time they looked at my panel. */
+export type SessionView = {
+	/**  Its id. */
+	id: string,
+	/**  When the panel came to the front (on their clock). */
+	opened: Timestamp,
+	/**  How long it stayed in front, in milliseconds. */
+	open_for_ms: number,
+	/**  At or above the threshold: "definitely viewed"; below it: "viewed". */
+	definitely: boolean,
+	/**  The entries that were in view for at least a second. */
+	entries: EntryId[],
+};
+
 /**  One preference as text. */
 export type Setting = {
 	/**  Its key. */
@@ -880,6 +1040,29 @@ export type Setting = {
 	/**  What it is for and what it accepts. */
 	help: string,
 };
+
+/**  A screenshot kept as a draft, with the local copy a window may show as its preview. */
+export type Shot = {
+	/**  The draft holding it; `commit_draft` posts it. */
+	draft: Draft,
+	/**  The picture, for the preview. */
+	path: string,
+	/**  Width in pixels. */
+	width: number,
+	/**  Height in pixels. */
+	height: number,
+};
+
+/**  Which signal to count. */
+export type Signal = 
+/**  The entry was on screen. */
+"viewed" | 
+/**  The pointer dwelled on it. */
+"hovered" | 
+/**  Its link was opened. */
+"link_opened" | 
+/**  Its media was played. */
+"played";
 
 /**  Where an entry came from. */
 export type Source = 
@@ -997,6 +1180,16 @@ export type WindowKind =
 "viewer" | 
 /**  The chat with one contact, with both panel icons. */
 "chat";
+
+/**  A window that can be captured. */
+export type WindowSource = {
+	/**  Its id, for [`ScreenTarget::Window`]. */
+	id: number,
+	/**  Its title. */
+	title: string,
+	/**  The application's name. */
+	app: string,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -28,6 +28,7 @@ const MESSAGES: Record<ErrorCode, MessageKey> = {
   storage: 'error.storage',
   no_engine: 'error.no_engine',
   busy: 'error.busy',
+  capture_failed: 'error.capture_failed',
   internal: 'error.internal',
 };
 

@@ -1,0 +1,68 @@
+//! A private X server showing a picture, for the screenshot tests: Xvfb on a display number it
+//! picks itself, and ImageMagick's `display` drawing the picture at the top left.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The screen's width in pixels.
+pub const WIDTH: u32 = 1280;
+/// The screen's height in pixels.
+pub const HEIGHT: u32 = 800;
+
+/// A private X server with a picture on it, stopped when dropped.
+pub struct Screen {
+    xvfb: Child,
+    picture: Option<Child>,
+    /// Its `DISPLAY`, e.g. `:7`.
+    pub display: String,
+}
+
+impl Screen {
+    /// Starts the server and shows `picture` on it.
+    pub fn start(picture: &std::path::Path) -> Self {
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                &format!("{WIDTH}x{HEIGHT}x24"),
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/setup installs xvfb)");
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().expect("Xvfb's stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb's display number");
+        let display = format!(":{}", line.trim());
+        let shown = Command::new("display")
+            .args(["-geometry", "+0+0"])
+            .arg(picture)
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ImageMagick's display (scripts/setup installs imagemagick)");
+        Self {
+            xvfb,
+            picture: Some(shown),
+            display,
+        }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.picture.take() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
