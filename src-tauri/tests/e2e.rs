@@ -448,6 +448,9 @@ async fn two_apps_pair_write_read_and_see_receipts() {
     // adds it; it reaches Bob's viewer as a picture.
     alice.window("#/editor/").await;
     alice.click("[data-testid=open-screenshot]").await;
+    alice
+        .find("[data-testid=screenshot-dialog][data-ready=true]")
+        .await;
     alice.click("[data-testid=shot-take]").await;
     alice.find("[data-testid=shot-preview]").await;
     alice
