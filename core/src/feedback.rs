@@ -325,7 +325,8 @@ mod tests {
     use backstory_crdt::feedback::Signals;
     use backstory_crdt::{CategoryId, Source};
 
-    fn entry(id: &str, text: &str, created: i64) -> Entry {
+    /// A text entry, for this module's tests and the chat's.
+    pub(super) fn entry(id: &str, text: &str, created: i64) -> Entry {
         Entry {
             id: EntryId::new(id),
             category: CategoryId::new("k"),
@@ -337,7 +338,8 @@ mod tests {
         }
     }
 
-    fn session(id: &str, opened: i64, open_for: i64, entries: &[&str]) -> Session {
+    /// A viewing session, for this module's tests and the chat's.
+    pub(super) fn session(id: &str, opened: i64, open_for: i64, entries: &[&str]) -> Session {
         Session {
             id: id.into(),
             heads: Vec::new(),

@@ -106,32 +106,36 @@ async fn notify_watched(app: &AppHandle, watched: &str) {
     }
 }
 
-/// A desktop notification that a contact's panel has news. Not shown while I am reading it.
-async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
-    let reading = app
-        .get_webview_window(&format!("viewer-{contact}"))
+/// A contact's name and the app's language, for a notification about them — unless the window
+/// `label` is in front (the news is on screen already).
+async fn about(app: &AppHandle, label: &str, contact: &ContactId) -> Option<(String, String)> {
+    let in_front = app
+        .get_webview_window(label)
         .and_then(|w| w.is_focused().ok())
         .unwrap_or(false);
-    let Some(state) = app.try_state::<AppState>() else {
-        return;
-    };
-    if reading {
-        return;
+    if in_front {
+        return None;
     }
-    let Ok(c) = state
+    let state = app.try_state::<AppState>()?;
+    let c = state
         .engine
         .run(backstory_core::op::Contact {
             contact: contact.to_string(),
         })
         .await
-    else {
+        .ok()?;
+    Some((c.name, language_of(&state.engine).await))
+}
+
+/// A desktop notification that a contact's panel has news. Not shown while I am reading it.
+async fn notify(app: &AppHandle, contact: &ContactId, n: usize) {
+    let Some((name, lang)) = about(app, &format!("viewer-{contact}"), contact).await else {
         return;
     };
-    let lang = language_of(&state.engine).await;
     let shown = app
         .notification()
         .builder()
-        .title(text(&lang, Text::Updated).replace("{name}", &c.name))
+        .title(text(&lang, Text::Updated).replace("{name}", &name))
         .body(text(&lang, Text::UpdatedBody).replace("{n}", &n.to_string()))
         .show();
     if let Err(e) = shown {
@@ -195,27 +199,10 @@ async fn notify_chat(app: &AppHandle, contact: &ContactId, items: &[ChatItem]) {
     let Some(last) = items.last() else {
         return;
     };
-    let chatting = app
-        .get_webview_window(&format!("chat-{contact}"))
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
-    let Some(state) = app.try_state::<AppState>() else {
+    let Some((name, lang)) = about(app, &format!("chat-{contact}"), contact).await else {
         return;
     };
-    if chatting {
-        return;
-    }
-    let Ok(c) = state
-        .engine
-        .run(backstory_core::op::Contact {
-            contact: contact.to_string(),
-        })
-        .await
-    else {
-        return;
-    };
-    let lang = language_of(&state.engine).await;
-    let mut body = describe(&lang, &c.name, last);
+    let mut body = describe(&lang, &name, last);
     if items.len() > 1 {
         body.push_str(&format!(
             " ({})",

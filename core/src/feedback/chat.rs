@@ -248,30 +248,8 @@ pub fn chat_items(src: &ChatSources<'_>, read: &HashSet<String>) -> (Vec<ChatIte
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::tests::{entry, session};
     use super::*;
-    use backstory_crdt::{CategoryId, Kind, Source};
-
-    fn entry(id: &str, text: &str, created: i64) -> Entry {
-        Entry {
-            id: EntryId::new(id),
-            category: CategoryId::new("k"),
-            kind: Kind::Text,
-            text: text.into(),
-            created: Timestamp(created),
-            edited: Timestamp(created),
-            source: Source::Manual,
-        }
-    }
-
-    fn session(id: &str, opened: i64, open_for: i64, entries: &[&str]) -> Session {
-        Session {
-            id: id.into(),
-            heads: Vec::new(),
-            opened,
-            open_for,
-            entries: entries.iter().map(|e| e.to_string()).collect(),
-        }
-    }
 
     #[test]
     fn views_a_few_minutes_apart_make_one_notice() {
