@@ -219,6 +219,19 @@ fn refusal_message(r: crate::pairing::Refusal) -> &'static str {
 }
 
 impl EngineError {
+    /// Refuses a path that is not absolute: the engine runs in another process with another
+    /// working directory, so a relative path would name some other file.
+    pub(crate) fn unless_absolute(path: &std::path::Path) -> Result<(), Self> {
+        if path.is_absolute() {
+            Ok(())
+        } else {
+            Err(Self::InvalidInput(format!(
+                "{} must be an absolute path",
+                path.display()
+            )))
+        }
+    }
+
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -7,17 +7,6 @@ use crate::engine::Engine;
 use crate::error::{ApiError, EngineError, ErrorCode};
 use crate::view::{ImportSummary, Posted, Profile};
 
-fn absolute(path: &std::path::Path) -> Result<(), EngineError> {
-    if path.is_absolute() {
-        Ok(())
-    } else {
-        Err(EngineError::InvalidInput(format!(
-            "{} must be an absolute path",
-            path.display()
-        )))
-    }
-}
-
 impl Engine {
     /// Runs one operation, typed: the desktop app's commands and the tests call this.
     pub async fn run<O: Op>(&self, op: O) -> Result<O::Output, ApiError> {
@@ -210,7 +199,7 @@ impl Engine {
             }
             Request::FetchMedia(r) => {
                 if let Some(out) = &r.out {
-                    absolute(out)?;
+                    EngineError::unless_absolute(out)?;
                 }
                 let c = find(r.contact).await?;
                 let net = p.network.net().ok();
@@ -221,13 +210,13 @@ impl Engine {
                 )
             }
             Request::ExportPanel(r) => {
-                absolute(&r.path)?;
+                EngineError::unless_absolute(&r.path)?;
                 let c = find(r.contact).await?;
                 crate::engine::transfer::export(&p.device, &p.docs, &c, &r.path).await?;
                 Response::ExportPanel(())
             }
             Request::ImportPanel(r) => {
-                absolute(&r.path)?;
+                EngineError::unless_absolute(&r.path)?;
                 let c = find(r.contact).await?;
                 Response::ImportPanel(self.import_panel(&c, &r.path).await?)
             }
@@ -266,7 +255,7 @@ impl Engine {
             }
             Request::FetchCommentAudio(r) => {
                 if let Some(out) = &r.out {
-                    absolute(out)?;
+                    EngineError::unless_absolute(out)?;
                 }
                 let c = find(r.contact).await?;
                 let net = p.network.net().ok();

@@ -152,7 +152,7 @@ impl Feedback {
     async fn audio(&self, input: AudioInput) -> Result<backstory_crdt::MediaRef, EngineError> {
         match input {
             AudioInput::File { path } => {
-                absolute(&path)?;
+                EngineError::unless_absolute(&path)?;
                 match self.media.import(&path).await? {
                     backstory_crdt::Kind::Audio { media } => Ok(media),
                     _ => Err(EngineError::InvalidInput(format!(
@@ -431,15 +431,4 @@ impl Feedback {
 
 fn no_session(id: &str) -> EngineError {
     EngineError::InvalidInput(format!("no viewing session `{id}`"))
-}
-
-fn absolute(path: &Path) -> Result<(), EngineError> {
-    if path.is_absolute() {
-        Ok(())
-    } else {
-        Err(EngineError::InvalidInput(format!(
-            "{} must be an absolute path",
-            path.display()
-        )))
-    }
 }
