@@ -64,6 +64,8 @@ pub enum ErrorCode {
     Busy,
     /// A screenshot could not be taken: no display, the desktop refused, nothing to capture.
     CaptureFailed,
+    /// Pairing named a document already in use here.
+    DocumentInUse,
     /// Anything else.
     Internal,
 }
@@ -215,6 +217,10 @@ fn refusal_message(r: crate::pairing::Refusal) -> &'static str {
         R::Denied => "the inviter declined",
         R::TimedOut => "the inviter did not approve in time",
         R::BadRequest => "the inviter could not read the request",
+        R::DocumentInUse => {
+            "pairing named a document that is already in use on this device (a panel is never \
+             shared twice); pairing refused"
+        }
     }
 }
 
@@ -278,6 +284,7 @@ impl PairError {
             Self::SelfPairing => ErrorCode::SelfPairing,
             Self::AlreadyPaired(_) | Self::Refused(R::AlreadyPaired) => ErrorCode::AlreadyPaired,
             Self::Refused(R::Denied | R::TimedOut) => ErrorCode::Denied,
+            Self::Refused(R::DocumentInUse) => ErrorCode::DocumentInUse,
             Self::Lost(_) => ErrorCode::Unreachable,
         }
     }

@@ -69,6 +69,9 @@ pub enum Refusal {
     TimedOut,
     /// The request was malformed.
     BadRequest,
+    /// The request named a document already in use on this device (another contact's, or one
+    /// of mine): a panel is never shared twice.
+    DocumentInUse,
 }
 
 /// The inviter's answer.

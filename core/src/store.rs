@@ -18,7 +18,7 @@ pub use invites::InviteRefusal;
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +204,27 @@ impl Store {
             )
             .map_err(sql)?;
         }
+        if version < 6 {
+            // A document id names one panel: never two contacts', never one of mine and one of
+            // theirs. Pairing checks first and says why; this holds whatever path writes.
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TRIGGER contacts_documents_insert BEFORE INSERT ON contacts
+                 WHEN NEW.outbox = NEW.inbound OR EXISTS (
+                     SELECT 1 FROM contacts
+                     WHERE outbox IN (NEW.outbox, NEW.inbound) OR inbound IN (NEW.outbox, NEW.inbound))
+                 BEGIN SELECT RAISE(ABORT, 'document id already in use'); END;
+                 CREATE TRIGGER contacts_documents_update BEFORE UPDATE OF outbox, inbound ON contacts
+                 WHEN NEW.outbox = NEW.inbound OR EXISTS (
+                     SELECT 1 FROM contacts WHERE id != NEW.id
+                     AND (outbox IN (NEW.outbox, NEW.inbound) OR inbound IN (NEW.outbox, NEW.inbound)))
+                 BEGIN SELECT RAISE(ABORT, 'document id already in use'); END;
+                 ALTER TABLE contacts ADD COLUMN file_author TEXT;
+                 PRAGMA user_version = 6;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
@@ -341,14 +362,28 @@ impl Store {
         Ok(self.contacts()?.into_iter().find(|c| c.id == *id))
     }
 
-    /// Records which document carries the contact's panel for me, and who wrote it.
-    pub fn set_inbound(&self, id: &ContactId, doc: &str, peer: &str) -> Result<(), StoreError> {
+    /// Records the document a contact's panel files were merged into, and who wrote the first
+    /// one. The author is not made the contact's peer: a file grants no network access.
+    pub fn set_inbound(&self, id: &ContactId, doc: &str, author: &str) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "UPDATE contacts SET inbound = ?2, peer = ?3 WHERE id = ?1",
-                params![id.as_str(), doc, peer],
+                "UPDATE contacts SET inbound = ?2, file_author = ?3 WHERE id = ?1",
+                params![id.as_str(), doc, author],
             )
             .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Who wrote the panel files imported for a contact, if any were.
+    pub fn file_author(&self, id: &ContactId) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT file_author FROM contacts WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
 

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backstory_core::pairing::{self, Answer, Join};
+use backstory_core::ticket::Ticket;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use iroh::endpoint::presets;
@@ -138,6 +140,38 @@ impl Intruder {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         None
+    }
+
+    /// Joins with an invitation ticket over the pairing protocol, announcing `outbox` as its
+    /// own document (any id it likes, as a hostile joiner would); the inviter's final answer.
+    pub async fn join(&self, ticket: &str, name: &str, outbox: &str) -> Answer {
+        let t = Ticket::decode(ticket).expect("a ticket");
+        let id = EndpointId::from_bytes(&t.endpoint).expect("the inviter's id");
+        let mut addr = EndpointAddr::new(id);
+        for a in &t.addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let conn = self
+            .endpoint
+            .connect(addr, pairing::ALPN)
+            .await
+            .expect("a pairing connection");
+        let (mut send, mut recv) = conn.open_bi().await.expect("a pairing stream");
+        let join = Join {
+            secret: hex::encode(t.secret),
+            name: name.into(),
+            outbox: outbox.into(),
+            addrs: Vec::new(),
+        };
+        pairing::send(&mut send, &join)
+            .await
+            .expect("the join sent");
+        loop {
+            let answer: Answer = pairing::recv(&mut recv).await.expect("an answer");
+            if answer != Answer::Pending {
+                return answer;
+            }
+        }
     }
 
     /// Asks a device for a blob by hash; the bytes, or why not.

@@ -197,12 +197,23 @@ impl Pairing {
             inviter.clone(),
             joiner.ticket().addrs.clone(),
         );
-        self.device
+        // The inviter chose the id of the document I will read from them: it must be new here,
+        // or they could take over a panel another contact writes (or one of mine).
+        let recorded = self
+            .device
             .blocking(move |s| {
+                if s.document_in_use(c.inbound.as_deref().unwrap_or_default())? {
+                    return Ok(false);
+                }
                 s.insert_contact(&c, &backstory_crdt::MasterPanel::default())?;
-                s.set_peer_addrs(&p, &a)
+                s.set_peer_addrs(&p, &a)?;
+                Ok::<_, crate::store::StoreError>(true)
             })
             .await?;
+        if !recorded {
+            self.docs.forget(&contact.outbox).await;
+            return Err(PairError::Refused(crate::pairing::Refusal::DocumentInUse).into());
+        }
         self.paired(&contact).await?;
         Ok(Paired {
             words: safety_words(&self.device.id(), &inviter),
@@ -225,21 +236,26 @@ impl Pairing {
         let mut recorded: Option<Contact> = None;
         while let Some(effect) = queue.pop_front() {
             let input = match effect {
-                InviterEffect::LookUp { secret_hash } => {
+                InviterEffect::LookUp {
+                    secret_hash,
+                    outbox,
+                } => {
                     let t = self.device.now().millis();
                     let p = peer.clone();
-                    let (invite, known) = self
+                    let (invite, known, in_use) = self
                         .device
                         .blocking(move |s| {
                             Ok::<_, crate::store::StoreError>((
                                 s.check_invite(&secret_hash, t)?,
                                 s.contact_by_peer(&p)?,
+                                s.document_in_use(&outbox)?,
                             ))
                         })
                         .await?;
                     InviterInput::Looked {
                         invite,
                         already_paired: known.is_some(),
+                        document_in_use: in_use,
                     }
                 }
                 InviterEffect::AskApproval { name } => {

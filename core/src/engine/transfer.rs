@@ -74,12 +74,18 @@ pub(crate) async fn import(
             "this is one of my own panels".into(),
         ));
     }
-    if let Some(peer) = &contact.peer
-        && *peer != header.from
+    // Paired contacts are who their device is; contacts known by file, who wrote the first file.
+    let id = contact.id.clone();
+    let author = match &contact.peer {
+        Some(peer) => Some(peer.clone()),
+        None => device.blocking(move |s| s.file_author(&id)).await?,
+    };
+    if let Some(author) = author
+        && author != header.from
     {
         return Err(EngineError::BadImport(format!(
             "this panel was written by {}, but {} is {}",
-            header.from, contact.name, peer
+            header.from, contact.name, author
         )));
     }
     match &contact.inbound {

@@ -46,6 +46,8 @@ pub enum InviterInput {
         invite: Result<bool, InviteRefusal>,
         /// Whether this peer is already a contact.
         already_paired: bool,
+        /// Whether the joiner's outbox id is already a document of mine (any contact's).
+        document_in_use: bool,
     },
     /// I approved (true) or denied, or did not decide in time (false).
     Decided(bool),
@@ -62,6 +64,8 @@ pub enum InviterEffect {
     LookUp {
         /// The secret's hash.
         secret_hash: String,
+        /// The document the joiner announced as their outbox: it must be new here.
+        outbox: String,
     },
     /// Ask me to approve this join.
     AskApproval {
@@ -147,20 +151,26 @@ impl Inviter {
                     return self.refuse(Refusal::BadRequest);
                 }
                 let secret_hash = secret_hash(&secret);
+                let outbox = join.outbox.clone();
                 self.state = InviterState::LookingUp {
                     secret_hash: secret_hash.clone(),
                     join: Join { name, ..join },
                 };
-                vec![InviterEffect::LookUp { secret_hash }]
+                vec![InviterEffect::LookUp {
+                    secret_hash,
+                    outbox,
+                }]
             }
             (
                 InviterState::LookingUp { secret_hash, join },
                 InviterInput::Looked {
                     invite,
                     already_paired,
+                    document_in_use,
                 },
             ) => match (invite, already_paired) {
                 (_, true) => self.refuse(Refusal::AlreadyPaired),
+                _ if document_in_use => self.refuse(Refusal::DocumentInUse),
                 (Err(r), false) => self.refuse(refusal(r)),
                 (Ok(true), false) => {
                     let name = join.name.clone();

@@ -226,7 +226,8 @@ fn looked_up() -> Inviter {
     assert_eq!(
         i.handle(InviterInput::Joined(good_join())),
         [InviterEffect::LookUp {
-            secret_hash: secret_hash(&[9u8; 32])
+            secret_hash: secret_hash(&[9u8; 32]),
+            outbox: doc_id(5),
         }]
     );
     i
@@ -244,7 +245,8 @@ fn an_inviter_refuses_unknown_expired_used_and_repeated_pairings() {
         assert_eq!(
             i.handle(InviterInput::Looked {
                 invite,
-                already_paired: already
+                already_paired: already,
+                document_in_use: false
             }),
             refused(want)
         );
@@ -266,7 +268,8 @@ fn an_inviter_pairs_in_one_transaction_and_answers_last() {
     assert_eq!(
         i.handle(InviterInput::Looked {
             invite: Ok(false),
-            already_paired: false
+            already_paired: false,
+            document_in_use: false
         }),
         [InviterEffect::CreateOutbox]
     );
@@ -295,7 +298,8 @@ fn an_inviter_asks_for_approval_and_a_denial_records_nothing() {
     assert_eq!(
         i.handle(InviterInput::Looked {
             invite: Ok(true),
-            already_paired: false
+            already_paired: false,
+            document_in_use: false
         }),
         [
             InviterEffect::Reply(Answer::Pending),
@@ -310,6 +314,7 @@ fn an_inviter_asks_for_approval_and_a_denial_records_nothing() {
     i.handle(InviterInput::Looked {
         invite: Ok(true),
         already_paired: false,
+        document_in_use: false,
     });
     assert_eq!(
         i.handle(InviterInput::Decided(true)),
@@ -323,6 +328,7 @@ fn a_ticket_used_meanwhile_takes_the_new_outbox_back() {
     i.handle(InviterInput::Looked {
         invite: Ok(false),
         already_paired: false,
+        document_in_use: false,
     });
     let mine = doc_id(6);
     i.handle(InviterInput::OutboxCreated(mine.clone()));
@@ -345,4 +351,18 @@ fn names_are_cleaned_and_bounded() {
         clean_name(&"x".repeat(500)).unwrap().chars().count(),
         MAX_NAME
     );
+}
+
+#[test]
+fn a_joiner_naming_a_document_in_use_is_refused_before_anything_is_made() {
+    let mut i = looked_up();
+    assert_eq!(
+        i.handle(InviterInput::Looked {
+            invite: Ok(false),
+            already_paired: false,
+            document_in_use: true,
+        }),
+        refused(Refusal::DocumentInUse)
+    );
+    assert!(i.is_done());
 }

@@ -125,6 +125,17 @@ impl Store {
             .find(|c| c.peer.as_deref() == Some(peer)))
     }
 
+    /// Whether a document id is already one of mine or a contact's.
+    pub fn document_in_use(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM contacts WHERE outbox = ?1 OR inbound = ?1)",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Remembers where a peer was last reachable directly.
     pub fn set_peer_addrs(
         &self,
@@ -165,5 +176,57 @@ impl Store {
             .execute("DELETE FROM contacts WHERE id = ?1", [id.as_str()])
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::contact::ContactId;
+    use backstory_crdt::MasterPanel;
+
+    fn contact(id: &str, outbox: &str, inbound: Option<&str>) -> Contact {
+        Contact {
+            id: ContactId::new(id),
+            name: id.into(),
+            created: backstory_crdt::Timestamp(1),
+            outbox: outbox.into(),
+            inbound: inbound.map(str::to_string),
+            peer: None,
+        }
+    }
+
+    #[test]
+    fn a_document_id_names_one_panel_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let m = MasterPanel::default();
+        store
+            .insert_contact(&contact("bob", "mine-for-bob", Some("bobs")), &m)
+            .unwrap();
+        assert!(store.document_in_use("mine-for-bob").unwrap());
+        assert!(store.document_in_use("bobs").unwrap());
+        assert!(!store.document_in_use("new").unwrap());
+        // Whichever side of another pairing names it, and whichever column: refused.
+        for (outbox, inbound) in [
+            ("mine-for-bob", Some("x")),
+            ("x", Some("bobs")),
+            ("bobs", None),
+            ("y", Some("mine-for-bob")),
+            ("same", Some("same")),
+        ] {
+            assert!(
+                store
+                    .insert_contact(&contact("eve", outbox, inbound), &m)
+                    .is_err(),
+                "{outbox} / {inbound:?} was accepted"
+            );
+        }
+        assert_eq!(store.contacts().unwrap().len(), 1);
+        store
+            .insert_contact(&contact("carol", "mine-for-carol", Some("carols")), &m)
+            .unwrap();
+        assert_eq!(store.contacts().unwrap().len(), 2);
     }
 }

@@ -502,6 +502,8 @@ export type ErrorCode =
 "busy" | 
 /**  A screenshot could not be taken: no display, the desktop refused, nothing to capture. */
 "capture_failed" | 
+/**  Pairing named a document already in use here. */
+"document_in_use" | 
 /**  Anything else. */
 "internal";
 

@@ -29,6 +29,7 @@ const MESSAGES: Record<ErrorCode, MessageKey> = {
   no_engine: 'error.no_engine',
   busy: 'error.busy',
   capture_failed: 'error.capture_failed',
+  document_in_use: 'error.document_in_use',
   internal: 'error.internal',
 };
 

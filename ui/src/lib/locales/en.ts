@@ -406,6 +406,7 @@ export const en = {
   'error.self_pairing': 'That’s your own ticket. Send it to the person you want to pair with.',
   'error.already_paired': 'You’re already paired with this person.',
   'error.denied': 'The other person declined, or didn’t answer in time.',
+  'error.document_in_use': 'Pairing was refused: it named a panel already shared on this device. Ask for a new ticket.',
   'error.unreachable': 'The other device couldn’t be reached. Check that it is online and try again.',
   'error.too_large': 'That file is too large.',
   'error.invalid_input': 'That doesn’t look right: {message}',

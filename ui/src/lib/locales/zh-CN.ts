@@ -407,6 +407,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.self_pairing': '这是你自己的配对码，请发给你想配对的人。',
   'error.already_paired': '你已经和这个人配对过了。',
   'error.denied': '对方拒绝了，或者没有及时回应。',
+  'error.document_in_use': '配对被拒绝：它指向了这台设备上已经共享的面板。请索取新的邀请码。',
   'error.unreachable': '无法连接到对方的设备。请确认对方在线后再试。',
   'error.too_large': '这个文件太大了。',
   'error.invalid_input': '内容似乎不对：{message}',

@@ -1,0 +1,130 @@
+//! What a hostile contact or a stranger can try against a device, speaking the protocols directly
+//! (see `backstory_tests::intruder`), and what it gets: a clear refusal, and nothing changed.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use backstory_core::pairing::{Answer, Refusal};
+use backstory_tests::intruder::Intruder;
+use backstory_tests::{Device, cli, cli_json, cli_ok, pair, wait_sees};
+
+fn endpoint(d: &Device) -> (String, Vec<SocketAddr>) {
+    let p = cli_json(d.path(), &["id"]);
+    let addrs = p["addrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().parse().unwrap())
+        .collect();
+    (p["id"].as_str().unwrap().to_string(), addrs)
+}
+
+fn documents_of(d: &Device, name: &str) -> (String, String) {
+    let p = cli_json(d.path(), &["panel", name]);
+    (
+        p["contact"]["outbox"].as_str().unwrap().to_string(),
+        p["contact"]["inbound"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A joiner who learned a document id (export files carry them) and announces it as its own
+/// outbox would get write access to that panel and lock its owner out. Refused, whichever id of
+/// mine or a contact's it names; the contacts and their sync are as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joiner_cannot_take_over_a_document_by_naming_its_id() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let (mine, bobs) = documents_of(&ann, "bob");
+    let mallory = Intruder::new(None).await;
+    for taken in [&bobs, &mine] {
+        let invite = cli_json(ann.path(), &["invite"]);
+        let answer = mallory
+            .join(invite["ticket"].as_str().unwrap(), "Mallory", taken)
+            .await;
+        assert_eq!(
+            answer,
+            Answer::Refused {
+                reason: Refusal::DocumentInUse
+            },
+            "announcing {taken}"
+        );
+    }
+    let contacts = cli_json(ann.path(), &["contacts"]);
+    assert_eq!(contacts.as_array().unwrap().len(), 1, "{contacts}");
+    assert_eq!(documents_of(&ann, "bob"), (mine, bobs));
+    // Bob still writes the panel Ann reads, and Ann the one Bob reads.
+    cli_ok(ann.path(), &["post", "--to", "bob", "--text", "still mine"]);
+    wait_sees(&bob, "Ann", &["still mine"]);
+    cli_ok(
+        bob.path(),
+        &["post", "--to", "ann", "--text", "still Bob's"],
+    );
+    wait_sees(&ann, "Bob", &["still Bob's"]);
+}
+
+/// A panel file names its author, unauthenticated. Importing it shows the panel and nothing more:
+/// after a restart, that author's device still cannot connect and read my panel for them. Later
+/// files must come from the same author.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn importing_a_panel_file_grants_no_network_access() {
+    let mut ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    let carol = Device::new("Carol");
+    cli_ok(ann.path(), &["contacts", "add", "Bob"]);
+    cli_ok(carol.path(), &["contacts", "add", "Bob"]);
+    cli_ok(bob.path(), &["contacts", "add", "Ann"]);
+    cli_ok(ann.path(), &["post", "--to", "bob", "--text", "by post"]);
+    let file = ann.path().join("for-bob.panel");
+    cli_ok(
+        ann.path(),
+        &["export", "--to", "bob", file.to_str().unwrap()],
+    );
+    cli_ok(
+        bob.path(),
+        &["import", "--from", "ann", file.to_str().unwrap()],
+    );
+    assert_eq!(bob.sees("Ann"), ["by post"]);
+    cli_ok(
+        bob.path(),
+        &["post", "--to", "ann", "--text", "for Ann alone"],
+    );
+    let for_ann = documents_of(&bob, "ann").0;
+
+    bob.stop();
+    bob.start();
+    let (bob_id, addrs) = endpoint(&bob);
+    ann.stop();
+    let as_ann = Intruder::new(Some(&ann.path().join("identity.key"))).await;
+    assert!(
+        as_ann
+            .find(&bob_id, &addrs, &for_ann, Duration::from_secs(5))
+            .await
+            .is_none(),
+        "the file's author read my panel over the network"
+    );
+
+    // Carol's file, offered as Ann's: refused, and Ann's panel is as it was.
+    cli_ok(carol.path(), &["post", "--to", "bob", "--text", "not Ann"]);
+    let forged = carol.path().join("forged.panel");
+    cli_ok(
+        carol.path(),
+        &["export", "--to", "bob", forged.to_str().unwrap()],
+    );
+    let out = cli(
+        bob.path(),
+        &[
+            "--json",
+            "import",
+            "--from",
+            "ann",
+            forged.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["error"]["code"], "bad_import", "{answer}");
+    assert_eq!(bob.sees("Ann"), ["by post"]);
+}
