@@ -29,7 +29,7 @@ pub enum Found {
 }
 
 fn socket(dir: &Path) -> PathBuf {
-    dir.join(SOCKET_FILE)
+    backstory_core::paths::socket_path(dir, SOCKET_FILE)
 }
 
 /// Hands `link` to the app running on `dir`, if there is one.
@@ -49,7 +49,8 @@ pub async fn hand_over(dir: &Path, link: Option<&str>) -> std::io::Result<Found>
         }
         Err(_) => {
             // No app; but an engine answering on the control socket means a node holds the data.
-            let control = dir.join(backstory_core::control::SOCKET_FILE);
+            let control =
+                backstory_core::paths::socket_path(dir, backstory_core::control::SOCKET_FILE);
             Ok(match UnixStream::connect(control).await {
                 Ok(_) => Found::Node,
                 Err(_) => Found::Nobody,
@@ -70,16 +71,7 @@ pub fn listen(
     open: impl Fn(Option<String>) + Send + Sync + 'static,
 ) -> std::io::Result<()> {
     let path = socket(dir);
-    match std::fs::remove_file(&path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let listener = std::os::unix::net::UnixListener::bind(&path)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    let listener = backstory_core::paths::bind_private(&path)?;
     listener.set_nonblocking(true)?;
     let open = std::sync::Arc::new(open);
     tauri::async_runtime::spawn(async move {

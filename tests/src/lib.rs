@@ -105,7 +105,8 @@ impl Node {
 
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let socket = self.dir.join("control.sock");
+        let socket =
+            backstory_core::paths::socket_path(&self.dir, backstory_core::control::SOCKET_FILE);
         loop {
             if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
                 return;

@@ -128,3 +128,47 @@ async fn importing_a_panel_file_grants_no_network_access() {
     assert_eq!(answer["error"]["code"], "bad_import", "{answer}");
     assert_eq!(bob.sees("Ann"), ["by post"]);
 }
+
+/// The data directory is private at every start, whatever it was left as; one that belongs to
+/// someone else is refused; a directory too deep for a Unix socket still gets its control socket,
+/// private, in a runtime directory of its own.
+#[test]
+fn the_data_directory_and_its_socket_are_private() {
+    use backstory_tests::{Node, backstory_bin};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    let tmp = tempfile::tempdir().unwrap();
+    let deep = tmp.path().join("a-rather-long-folder-name".repeat(5));
+    std::fs::create_dir(&deep).unwrap();
+    std::fs::set_permissions(&deep, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let node = Node::start(&deep);
+    assert_eq!(mode(&deep), 0o700);
+    let socket = backstory_core::paths::socket_path(&deep, backstory_core::control::SOCKET_FILE);
+    assert!(!socket.starts_with(&deep), "{}", socket.display());
+    assert_eq!(mode(&socket), 0o600);
+    assert_eq!(mode(socket.parent().unwrap()), 0o700);
+    assert!(cli_json(&deep, &["id"])["id"].is_string());
+    node.stop();
+
+    let theirs = tmp.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    if std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).is_err() {
+        eprintln!("skipped the other user's directory: changing an owner needs root");
+        return;
+    }
+    let out = std::process::Command::new(backstory_bin())
+        .arg("--data-dir")
+        .arg(&theirs)
+        .arg("node")
+        .env_remove("BACKSTORY_DATA_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("belongs to another user"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&theirs).unwrap().count(),
+        0,
+        "nothing written there"
+    );
+}

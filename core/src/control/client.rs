@@ -50,7 +50,7 @@ fn broken(e: impl std::fmt::Display) -> ClientError {
 impl Client {
     /// Connects to the engine running on a data directory.
     pub async fn connect(data_dir: &Path) -> Result<Self, ClientError> {
-        let path = data_dir.join(SOCKET_FILE);
+        let path = crate::paths::socket_path(data_dir, SOCKET_FILE);
         let stream = UnixStream::connect(&path)
             .await
             .map_err(|e| match e.kind() {

@@ -1,7 +1,5 @@
 //! The engine side of the control socket.
 
-use std::os::unix::fs::PermissionsExt;
-
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -24,18 +22,14 @@ pub struct Server {
 /// Binds the control socket of a running engine. The engine holds the data directory's lock, so a
 /// socket file left behind by a killed engine is stale and is replaced.
 pub fn bind(engine: Engine) -> Result<Server, EngineError> {
-    let path = engine.data_dir().join(SOCKET_FILE);
+    let path = crate::paths::socket_path(engine.data_dir(), SOCKET_FILE);
     let io = |source| EngineError::Io {
         path: path.clone(),
         source,
     };
-    match std::fs::remove_file(&path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
-    }
-    let listener = UnixListener::bind(&path).map_err(io)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    let listener = crate::paths::bind_private(&path).map_err(io)?;
+    listener.set_nonblocking(true).map_err(io)?;
+    let listener = UnixListener::from_std(listener).map_err(io)?;
     Ok(Server {
         engine,
         listener,
