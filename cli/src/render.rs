@@ -10,8 +10,8 @@ use backstory_core::crdt::{
 use backstory_core::draft::{Draft, DraftSource};
 use backstory_core::pairing::PendingJoin;
 use backstory_core::view::{
-    ContactCard, Fetched, ImportSummary, InboxView, InspectedDoc, Invite, MyPanel, Paired, Posted,
-    Preferences, Preview, Profile, ScreenSources, TheirPanel,
+    ContactCard, Fetched, ImportSummary, InboxView, InspectedDoc, Invite, MyPanel, Paired,
+    PanelProblem, Posted, Preferences, Preview, Profile, ScreenSources, TheirPanel,
 };
 use backstory_core::{Contact, Event, PeerState};
 use chrono::{Local, TimeZone};
@@ -185,6 +185,13 @@ impl Out {
                 c.mine.entries,
                 c.mine.visible,
             );
+            match c.theirs.problem {
+                Some(PanelProblem::TooNew) => {
+                    say!("    their panel needs a newer Backstory: update to read it")
+                }
+                Some(PanelProblem::Unreadable) => say!("    their panel could not be read"),
+                None => {}
+            }
             if c.theirs.unseen > 0 {
                 say!(
                     "    {} update(s) from them you have not seen",
@@ -577,6 +584,11 @@ impl Out {
         for d in docs {
             say!("document {} — {}", d.id, clean(&d.role));
             say!("  heads: {}", d.heads.join(", "));
+            let content = serde_json::to_string_pretty(&d.content).unwrap_or_default();
+            say!("  content now:");
+            for line in content.lines() {
+                say!("    {}", clean(line));
+            }
             for c in &d.changes {
                 let time = c["time"].as_i64().unwrap_or(0);
                 let ops = c["ops"].as_array().map(Vec::len).unwrap_or(0);

@@ -66,6 +66,10 @@ pub enum ErrorCode {
     CaptureFailed,
     /// Pairing named a document already in use here.
     DocumentInUse,
+    /// A contact's panel was written by a newer Backstory.
+    PanelTooNew,
+    /// A contact's panel does not have the shape of a panel.
+    PanelUnreadable,
     /// Anything else.
     Internal,
 }
@@ -252,6 +256,10 @@ impl EngineError {
             Self::FileNotFound(_) => ErrorCode::FileNotFound,
             Self::TooLarge { .. } => ErrorCode::TooLarge,
             Self::BadImport(_) => ErrorCode::BadImport,
+            Self::Doc(d) if matches!(**d, DocError::UnsupportedSchema { .. }) => {
+                ErrorCode::PanelTooNew
+            }
+            Self::Doc(d) if matches!(**d, DocError::Shape(_)) => ErrorCode::PanelUnreadable,
             Self::Io { .. }
             | Self::Store(_)
             | Self::Doc(_)

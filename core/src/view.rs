@@ -102,6 +102,31 @@ pub struct TheirsSummary {
     pub unseen: u32,
     /// When the latest of those was written.
     pub updated: Option<Timestamp>,
+    /// Why their panel cannot be shown, when it cannot; the rest of the list is unaffected.
+    pub problem: Option<PanelProblem>,
+}
+
+/// What is wrong with a contact's panel, shown on that contact's row alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum PanelProblem {
+    /// Written by a newer Backstory: "this panel needs a newer Backstory".
+    TooNew,
+    /// Not the shape of a panel: "this panel could not be read".
+    Unreadable,
+}
+
+impl PanelProblem {
+    /// The problem a failed read of their documents shows, if the failure is theirs (a
+    /// document they wrote), not mine.
+    pub fn of(e: &crate::error::EngineError) -> Option<Self> {
+        match e.code() {
+            crate::error::ErrorCode::PanelTooNew => Some(Self::TooNew),
+            crate::error::ErrorCode::PanelUnreadable => Some(Self::Unreadable),
+            _ => None,
+        }
+    }
 }
 
 /// One contact as the main window and `backstory contacts` list it.
@@ -301,6 +326,8 @@ pub struct InspectedDoc {
     pub heads: Vec<String>,
     /// Every change: actor, sequence, time, message, dependencies and every operation.
     pub changes: Vec<serde_json::Value>,
+    /// What the document holds now, as JSON (text fields as strings).
+    pub content: serde_json::Value,
 }
 
 /// A player whose sightings are published without asking, to chosen contacts.

@@ -581,3 +581,29 @@ fn corrupt_files_are_named_and_nothing_is_overwritten() {
     assert_eq!(cli_json(dir.path(), &["contacts"])[0]["name"], "Bob");
     node.stop();
 }
+
+#[test]
+fn inspect_shows_what_each_document_holds_now() {
+    let (dir, node) = setup();
+    let d = dir.path();
+    cli_ok(d, &["post", "--to", "Bob", "--text", "Kept in the panel"]);
+    let removed = cli_ok(d, &["post", "--to", "Bob", "--text", "Gone again"]);
+    cli_ok(d, &["rm", &removed]);
+    let docs = cli_json(d, &["inspect"]);
+    let panel = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|doc| doc["content"].to_string().contains("Kept in the panel"))
+        .expect("a document holds the entry");
+    assert!(
+        !panel["content"].to_string().contains("Gone again"),
+        "a removed entry is not in the content now: {}",
+        panel["content"]
+    );
+    // The text output names the content too, under its own heading.
+    let text = cli_ok(d, &["inspect"]);
+    let now = text.find("content now:").expect("a content heading");
+    assert!(text[now..].contains("Kept in the panel"), "{text}");
+    node.stop();
+}

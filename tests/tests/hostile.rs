@@ -172,3 +172,69 @@ fn the_data_directory_and_its_socket_are_private() {
         "nothing written there"
     );
 }
+
+/// What a contact writes may be anything: a panel from a newer Backstory, or one that is not a
+/// panel at all. That contact's row says so; every other contact, and the list, keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_contacts_unreadable_panel_breaks_only_their_row() {
+    use automerge::transaction::Transactable;
+    let ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    let carol = Device::new("Carol");
+    pair(&ann, &bob);
+    pair(&ann, &carol);
+    cli_ok(bob.path(), &["post", "--to", "ann", "--text", "from Bob"]);
+    cli_ok(
+        carol.path(),
+        &["post", "--to", "ann", "--text", "from Carol"],
+    );
+    wait_sees(&ann, "Bob", &["from Bob"]);
+    wait_sees(&ann, "Carol", &["from Carol"]);
+    let (_, from_bob) = documents_of(&ann, "bob");
+    let (ann_id, addrs) = endpoint(&ann);
+    bob.stop();
+    let as_bob = Intruder::new(Some(&bob.path().join("identity.key"))).await;
+    let panel = as_bob
+        .find(&ann_id, &addrs, &from_bob, Duration::from_secs(10))
+        .await
+        .expect("Bob's panel for Ann");
+
+    let problem_of_bob = || {
+        let list = cli_json(ann.path(), &["contacts"]);
+        let rows = list.as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{list}");
+        let bob = rows.iter().find(|c| c["name"] == "Bob").unwrap();
+        bob["theirs"]["problem"].clone()
+    };
+    for (change, problem, code) in [
+        ("schema", "too_new", "panel_too_new"),
+        ("panel", "unreadable", "panel_unreadable"),
+    ] {
+        panel.with_document(|d| {
+            let mut tx = d.transaction();
+            match change {
+                "schema" => tx.put(automerge::ROOT, "schema", 99_u64).unwrap(),
+                _ => {
+                    tx.put(automerge::ROOT, "schema", 1_u64).unwrap();
+                    tx.put(automerge::ROOT, "panel", "not a panel").unwrap();
+                }
+            }
+            tx.commit();
+        });
+        let seen = backstory_tests::eventually(Duration::from_secs(15), || {
+            let p = problem_of_bob();
+            (p == problem).then_some(p)
+        });
+        assert!(seen.is_some(), "Bob's row never said {problem}");
+        let out = cli(ann.path(), &["--json", "show", "bob", "--keep-unseen"]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+        // Carol is untouched, in the list and in her panel.
+        assert_eq!(ann.sees("Carol"), ["from Carol"]);
+        let text = cli_ok(ann.path(), &["contacts"]);
+        assert!(text.contains("Carol"), "{text}");
+    }
+    let text = cli_ok(ann.path(), &["contacts"]);
+    assert!(text.contains("their panel could not be read"), "{text}");
+}

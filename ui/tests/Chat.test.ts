@@ -32,7 +32,7 @@ describe('the chat window', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     vi.spyOn(document, 'hasFocus').mockReturnValue(true);
-    vi.mocked(api.contact).mockResolvedValue(card({ theirs: { shared: true, unseen: 1, updated: null } }));
+    vi.mocked(api.contact).mockResolvedValue(card({ theirs: { shared: true, unseen: 1, updated: null, problem: null } }));
     vi.mocked(api.markChatRead).mockResolvedValue(null);
   });
   afterEach(() => {

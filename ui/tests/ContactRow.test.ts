@@ -41,13 +41,31 @@ describe('a contact row', () => {
     expect(screen.getByTestId('their-icon').dataset.state).toBe('none');
 
     const updated = Date.now() - 2 * 3_600_000;
-    await rerender(props(card({ theirs: { shared: true, unseen: 2, updated } })));
+    await rerender(props(card({ theirs: { shared: true, unseen: 2, updated, problem: null } })));
     expect(screen.getByTestId('their-icon').dataset.state).toBe('updated');
     expect(screen.getByTestId('their-caption').textContent).toMatch(/Updated 2 hr/);
     expect(screen.getByTestId('their-icon').closest('button')?.dataset.testid).toBe('open-viewer');
 
-    await rerender(props(card({ theirs: { shared: true, unseen: 0, updated } })));
+    await rerender(props(card({ theirs: { shared: true, unseen: 0, updated, problem: null } })));
     expect(screen.getByTestId('their-icon').dataset.state).toBe('seen');
+  });
+
+  it('marks a panel it cannot read on this row, and a date past what a clock can show does not throw', async () => {
+    const far = 9e18;
+    const { rerender } = render(
+      ContactRow,
+      props(card({ theirs: { shared: true, unseen: 1, updated: far, problem: 'too_new' } })),
+    );
+    const mark = screen.getByTestId('panel-problem');
+    expect(mark.dataset.problem).toBe('too_new');
+    expect(mark.textContent).toMatch(/needs a newer Backstory/);
+    expect(screen.getByTestId('their-caption').textContent).toMatch(/unknown date/);
+
+    await rerender(props(card({ theirs: { shared: true, unseen: 0, updated: null, problem: 'unreadable' } })));
+    expect(screen.getByTestId('panel-problem').textContent).toMatch(/could not be read/);
+
+    await rerender(props());
+    expect(screen.queryByTestId('panel-problem')).toBeNull();
   });
 
   it('shows the name, online state and safety words, and opens the two windows', async () => {

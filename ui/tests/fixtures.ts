@@ -9,7 +9,7 @@ export function card(over: Partial<ContactCard> = {}): ContactCard {
     state: 'online',
     words: 'amber lantern river',
     mine: { entries: 0, visible: 0, unseen_by_them: 0 },
-    theirs: { shared: false, unseen: 0, updated: null },
+    theirs: { shared: false, unseen: 0, updated: null, problem: null },
     receipts: true,
     chat: { unread: 0, latest: null },
     ...over,

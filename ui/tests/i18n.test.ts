@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   dictionaries,
   formatBytes,
+  formatDate,
   relativeTime,
   resolveLanguage,
   setLanguage,
@@ -72,6 +73,10 @@ describe('t', () => {
     setLanguage('en');
     const now = Date.UTC(2026, 0, 10, 12);
     expect(relativeTime(now - 10_000, now)).toBe('just now');
+    // A peer's timestamp may lie beyond what a JavaScript date holds: words, not a RangeError.
+    expect(relativeTime(9e18, now)).toBe('an unknown date');
+    expect(relativeTime(-9e18, now)).toBe('an unknown date');
+    expect(formatDate(Number.MAX_SAFE_INTEGER)).toBe('an unknown date');
     expect(relativeTime(now - 2 * 3_600_000, now)).toMatch(/2 hr/);
     expect(relativeTime(now + 3 * 86_400_000, now)).toMatch(/in 3 days/);
     expect(formatBytes(512)).toBe('512 B');

@@ -12,7 +12,7 @@ use super::received::{Received, count};
 use crate::contact::{Contact, ContactId};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::view::{ContactCard, MineSummary, TheirsSummary};
+use crate::view::{ContactCard, MineSummary, PanelProblem, TheirsSummary};
 
 /// The contacts part; cheap to clone.
 #[derive(Clone)]
@@ -100,11 +100,26 @@ impl Contacts {
     pub(crate) async fn card(&self, contact: &Contact) -> Result<ContactCard, EngineError> {
         let master = self.panels.master(contact).await?;
         let visible = publish(&master, self.device.now()).entries.len();
-        let (shared, unseen, updated) = self.received.unseen(contact).await?;
+        // What they wrote may be anything: a panel that cannot be read marks this row alone.
+        let mut problem = None;
+        let (shared, unseen, updated) = tolerate(
+            self.received.unseen(contact).await,
+            &mut problem,
+            (true, 0, None),
+        )?;
         let unseen_by_them = match contact.peer {
-            Some(_) => Some(count(self.received.unseen_by_them(contact).await?)),
+            Some(_) => Some(count(tolerate(
+                self.received.unseen_by_them(contact).await,
+                &mut problem,
+                0,
+            )?)),
             None => None,
         };
+        let chat = tolerate(
+            self.feedback.summary(contact).await,
+            &mut problem,
+            Default::default(),
+        )?;
         Ok(ContactCard {
             id: contact.id.clone(),
             name: contact.name.clone(),
@@ -124,9 +139,10 @@ impl Contacts {
                 shared,
                 unseen,
                 updated,
+                problem,
             },
             receipts: self.feedback.receipts_for(contact).await?,
-            chat: self.feedback.summary(contact).await?,
+            chat,
         })
     }
 
@@ -137,5 +153,25 @@ impl Contacts {
             out.push(self.card(&contact).await?);
         }
         Ok(out)
+    }
+}
+
+/// A read of a contact's documents: its value, or, when what they wrote cannot be read, `instead`
+/// and the problem noted for their row. Failures of my own side still fail.
+fn tolerate<T>(
+    read: Result<T, EngineError>,
+    problem: &mut Option<PanelProblem>,
+    instead: T,
+) -> Result<T, EngineError> {
+    match read {
+        Ok(v) => Ok(v),
+        Err(e) => match PanelProblem::of(&e) {
+            Some(p) => {
+                tracing::warn!("a contact's panel cannot be read: {e}");
+                problem.get_or_insert(p);
+                Ok(instead)
+            }
+            None => Err(e),
+        },
     }
 }

@@ -30,7 +30,7 @@ pub(crate) async fn inspect(
         let Some(handle) = docs.find(&id).await? else {
             continue;
         };
-        let (heads, changes) = handle
+        let (heads, changes, content) = handle
             .with_document_async(|doc| {
                 let heads = backstory_crdt::changes::heads_to_strings(&doc.get_heads());
                 let changes: Vec<serde_json::Value> = doc
@@ -38,7 +38,9 @@ pub(crate) async fn inspect(
                     .iter()
                     .map(|c| serde_json::to_value(c.decode()).unwrap_or_default())
                     .collect();
-                (heads, changes)
+                let content =
+                    serde_json::to_value(automerge::AutoSerde::from(&*doc)).unwrap_or_default();
+                (heads, changes, content)
             })
             .await?;
         out.push(InspectedDoc {
@@ -46,6 +48,7 @@ pub(crate) async fn inspect(
             role,
             heads,
             changes,
+            content,
         });
     }
     Ok(out)

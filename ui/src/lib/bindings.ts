@@ -504,6 +504,10 @@ export type ErrorCode =
 "capture_failed" | 
 /**  Pairing named a document already in use here. */
 "document_in_use" | 
+/**  A contact's panel was written by a newer Backstory. */
+"panel_too_new" | 
+/**  A contact's panel does not have the shape of a panel. */
+"panel_unreadable" | 
 /**  Anything else. */
 "internal";
 
@@ -712,6 +716,8 @@ export type InspectedDoc = {
 	heads: string[],
 	/**  Every change: actor, sequence, time, message, dependencies and every operation. */
 	changes: Value[],
+	/**  What the document holds now, as JSON (text fields as strings). */
+	content: Value,
 };
 
 /**  A fresh invitation. */
@@ -893,6 +899,13 @@ export type PanelChanges = {
 	/**  The document's heads now: store them when the viewer has looked. */
 	heads: string[],
 };
+
+/**  What is wrong with a contact's panel, shown on that contact's row alone. */
+export type PanelProblem = 
+/**  Written by a newer Backstory: "this panel needs a newer Backstory". */
+"too_new" | 
+/**  Not the shape of a panel: "this panel could not be read". */
+"unreadable";
 
 /**  A panel as read from an outbox: what its viewer sees. */
 export type PanelView = {
@@ -1105,6 +1118,8 @@ export type TheirsSummary = {
 	unseen: number,
 	/**  When the latest of those was written. */
 	updated: Timestamp | null,
+	/**  Why their panel cannot be shown, when it cannot; the rest of the list is unaffected. */
+	problem: PanelProblem | null,
 };
 
 /**

@@ -30,6 +30,8 @@ const MESSAGES: Record<ErrorCode, MessageKey> = {
   busy: 'error.busy',
   capture_failed: 'error.capture_failed',
   document_in_use: 'error.document_in_use',
+  panel_too_new: 'error.panel_too_new',
+  panel_unreadable: 'error.panel_unreadable',
   internal: 'error.internal',
 };
 

@@ -73,13 +73,22 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat(current).format(n);
 }
 
+/** The range of moments a JavaScript date holds; a peer's timestamp may lie outside it. */
+const MAX_DATE_MS = 8.64e15;
+
+function dateable(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+
 /** A moment as date and time, e.g. "1 Dec 2026, 09:00". */
 export function formatDate(ms: number): string {
+  if (!dateable(ms)) return t('time.unknown');
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
 }
 
 /** A day, e.g. "1 Dec 2026". */
 export function formatDay(ms: number): string {
+  if (!dateable(ms)) return t('time.unknown');
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium' }).format(ms);
 }
 
@@ -91,6 +100,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 
 /** How long ago (or until) a moment is: "just now", "5 min ago", "in 3 days"; a date past a week. */
 export function relativeTime(ms: number, now: number = Date.now()): string {
+  if (!dateable(ms)) return t('time.unknown');
   const diff = ms - now;
   const abs = Math.abs(diff);
   if (abs < 45_000) return t('time.justNow');
