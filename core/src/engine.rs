@@ -133,6 +133,7 @@ impl PairingHandler for PairingBridge {
     fn answer(
         &self,
         peer: String,
+        seen: Vec<std::net::SocketAddr>,
         mut send: iroh::endpoint::SendStream,
         mut recv: iroh::endpoint::RecvStream,
     ) -> BoxFuture<'static, ()> {
@@ -141,7 +142,10 @@ impl PairingHandler for PairingBridge {
             let Some(pairing) = weak.upgrade() else {
                 return;
             };
-            if let Err(e) = pairing.answer(peer.clone(), &mut send, &mut recv).await {
+            if let Err(e) = pairing
+                .answer(peer.clone(), &seen, &mut send, &mut recv)
+                .await
+            {
                 tracing::warn!("pairing with {peer} failed: {e}");
             }
             let _already_closed = send.finish();

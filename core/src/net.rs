@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod mode;
+pub mod pair;
 mod presence;
 
 use std::collections::{HashMap, HashSet};
@@ -32,6 +33,7 @@ use crate::contact::Contact;
 pub use crate::contact::PeerState;
 pub use crate::error::NetError;
 pub use mode::NetworkMode;
+pub use pair::PairingHandler;
 use presence::Presence;
 
 /// The ALPN of document sync.
@@ -98,33 +100,6 @@ pub enum NetEvent {
         /// Its state now.
         state: PeerState,
     },
-}
-
-/// What the network needs from the engine to answer pairing requests.
-pub trait PairingHandler: Send + Sync + std::fmt::Debug + 'static {
-    /// Answers a join from an authenticated peer on the given stream halves.
-    fn answer(
-        &self,
-        peer: String,
-        send: iroh::endpoint::SendStream,
-        recv: iroh::endpoint::RecvStream,
-    ) -> BoxFuture<'static, ()>;
-}
-
-#[derive(Debug)]
-struct PairProtocol<H: PairingHandler>(Arc<H>);
-
-impl<H: PairingHandler> ProtocolHandler for PairProtocol<H> {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let peer = conn.remote_id().to_string();
-        let (send, recv) = conn.accept_bi().await?;
-        self.0.answer(peer, send, recv).await;
-        // Let the last answer reach the joiner before the connection goes.
-        tokio::time::timeout(Duration::from_secs(5), conn.closed())
-            .await
-            .ok();
-        Ok(())
-    }
 }
 
 #[derive(Debug)]
@@ -376,7 +351,7 @@ impl Net {
         let presence = Presence::new(events.clone());
         let traffic = Arc::new(Traffic::default());
         let router = Router::builder(endpoint.clone())
-            .accept(crate::pairing::ALPN, PairProtocol(cfg.pairing))
+            .accept(crate::pairing::ALPN, pair::PairProtocol::new(cfg.pairing))
             .accept(
                 SYNC_ALPN,
                 SyncProtocol {

@@ -83,11 +83,19 @@ pub struct Published {
 ///
 /// Hidden and not-yet-revealed entries are absent, not flagged.
 pub fn publish(master: &MasterPanel, now: Timestamp) -> Published {
-    let entries = master
+    let entries: Vec<Entry> = master
         .entries
         .iter()
         .filter(|e| e.visibility.is_visible_at(now))
         .map(|e| e.entry.clone())
+        .collect();
+    // A category's name says something too: only categories with something the contact can
+    // see are published, so a category whose entries are all hidden stays on this device.
+    let categories = master
+        .categories
+        .iter()
+        .filter(|c| entries.iter().any(|e| e.category == c.id))
+        .cloned()
         .collect();
     let next_change = master
         .entries
@@ -95,7 +103,7 @@ pub fn publish(master: &MasterPanel, now: Timestamp) -> Published {
         .filter_map(|e| e.visibility.next_flip(now))
         .min();
     Published {
-        categories: master.categories.clone(),
+        categories,
         entries,
         next_change,
     }

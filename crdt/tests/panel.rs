@@ -127,6 +127,38 @@ fn publish_follows_visibility_rules_and_reports_the_next_flip() {
 }
 
 #[test]
+fn only_categories_with_something_visible_are_published() {
+    let mut m = MasterPanel::default();
+    m.add_category(CategoryId::new("job"), "JOB-HUNT-MARKER")
+        .unwrap();
+    let mut secret = text_entry("s", "interview", 1);
+    secret.entry.category = CategoryId::new("job");
+    secret.visibility = Visibility::Hidden;
+    m.add_entry(secret).unwrap();
+    m.add_entry(text_entry("a", "shown", 2)).unwrap();
+    let p = publish(&m, Timestamp(10));
+    let names: Vec<String> = p.categories.iter().map(|c| c.display_name()).collect();
+    assert_eq!(
+        names,
+        ["Recent activities"],
+        "hidden or empty categories left out"
+    );
+    let mut doc = new_outbox("owner", Timestamp(1)).unwrap();
+    sync(&m, &mut doc, 10);
+    let bytes = doc.save_nocompress();
+    assert!(
+        !bytes.windows(15).any(|w| w == b"JOB-HUNT-MARKER"),
+        "the name of a category with only hidden entries reached the outbox"
+    );
+    // Once something in it is visible, the category goes out with it, in the author's order.
+    m.set_visibility(&EntryId::new("s"), Visibility::Visible)
+        .unwrap();
+    let p = publish(&m, Timestamp(10));
+    let ids: Vec<&str> = p.categories.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["activities", "job"]);
+}
+
+#[test]
 fn outbox_holds_only_published_entries_and_writes_nothing_when_unchanged() {
     let mut m = MasterPanel::default();
     m.add_entry(text_entry("a", "shown", 1)).unwrap();
@@ -141,7 +173,11 @@ fn outbox_holds_only_published_entries_and_writes_nothing_when_unchanged() {
     );
     let view = read_panel(&doc).unwrap();
     assert_eq!(view.entries.len(), 1);
-    assert_eq!(view.categories.len(), 7);
+    assert_eq!(
+        view.categories.len(),
+        1,
+        "only the category with something visible"
+    );
     let bytes = doc.save();
     assert!(!bytes.windows(13).any(|w| w == b"SECRET-MARKER"));
     let plain = doc.save_nocompress();

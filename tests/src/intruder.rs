@@ -204,4 +204,95 @@ impl Intruder {
             .map(|b| b.to_vec())
             .map_err(|e| e.to_string())
     }
+    async fn blob_connection(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+    ) -> Result<iroh::endpoint::Connection, String> {
+        let id: EndpointId = peer.parse().map_err(|_| "peer id".to_string())?;
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        self.endpoint
+            .connect(addr, iroh_blobs::ALPN)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Asks a device for several blobs in one request (a request type Backstory does not serve).
+    pub async fn fetch_many(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        hashes: &[&str],
+    ) -> Result<Vec<Vec<u8>>, String> {
+        let hashes: Vec<iroh_blobs::Hash> = hashes
+            .iter()
+            .map(|h| h.parse().map_err(|_| "hash".to_string()))
+            .collect::<Result<_, _>>()?;
+        let conn = self.blob_connection(peer, addrs).await?;
+        let request: iroh_blobs::protocol::GetManyRequest = hashes.iter().copied().collect();
+        self.store
+            .remote()
+            .execute_get_many(conn, request)
+            .complete()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for h in hashes {
+            out.push(
+                self.store
+                    .get_bytes(h)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_vec(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Pushes bytes into a device's blob store (a request type Backstory does not serve); the
+    /// hash pushed, or why not.
+    pub async fn push_blob(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        bytes: Vec<u8>,
+    ) -> Result<String, String> {
+        let tag = self
+            .store
+            .add_bytes(bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        let conn = self.blob_connection(peer, addrs).await?;
+        let request = iroh_blobs::protocol::PushRequest::new(
+            tag.hash,
+            iroh_blobs::protocol::ChunkRangesSeq::root(),
+        );
+        self.store
+            .remote()
+            .execute_push(conn, request)
+            .complete()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(tag.hash.to_string())
+    }
+    /// Opens a connection on the pairing protocol and leaves it to the caller, who may say
+    /// nothing at all on it.
+    pub async fn pairing_connection(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+    ) -> Result<iroh::endpoint::Connection, String> {
+        let id: EndpointId = peer.parse().map_err(|_| "peer id".to_string())?;
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        self.endpoint
+            .connect(addr, pairing::ALPN)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }

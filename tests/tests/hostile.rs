@@ -238,3 +238,113 @@ async fn one_contacts_unreadable_panel_breaks_only_their_row() {
     let text = cli_ok(ann.path(), &["contacts"]);
     assert!(text.contains("their panel could not be read"), "{text}");
 }
+
+/// The blob protocol has request types Backstory does not serve: a request for many hashes at
+/// once (it would pass by the per-hash check) and a push into my store. Both are refused, even
+/// to a contact asking for a hash they may fetch alone, and nothing pushed lands on my disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blob_requests_we_do_not_serve_are_refused() {
+    let mut ann = Device::new("Ann");
+    let mut bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let photo = ann.path().join("for-bob.jpg");
+    std::fs::write(&photo, vec![7u8; 200_000]).unwrap();
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--file", photo.to_str().unwrap()],
+    );
+    let hash = cli_json(ann.path(), &["panel", "bob"])["entries"][0]["entry"]["media"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (ann_id, addrs) = endpoint(&ann);
+    bob.stop();
+    let as_bob = Intruder::new(Some(&bob.path().join("identity.key"))).await;
+    let many = as_bob.fetch_many(&ann_id, &addrs, &[&hash]).await;
+    assert!(many.is_err(), "a get-many request was served");
+    // Alone, the hash is his to fetch: the refusals are about the request type.
+    let alone = as_bob.fetch_blob(&ann_id, &addrs, &hash).await.unwrap();
+    assert_eq!(alone.len(), 200_000);
+    let pushed = vec![0x5au8; 100_000];
+    let pushed_hash = iroh_blobs::Hash::new(&pushed);
+    // The pusher may finish writing before the refusal reaches it, so what counts is Ann's
+    // store, below.
+    let _refused_or_unread = as_bob.push_blob(&ann_id, &addrs, pushed).await;
+    ann.stop();
+    let store = iroh_blobs::store::fs::FsStore::load(ann.path().join("blobs"))
+        .await
+        .unwrap();
+    assert!(
+        !store.has(pushed_hash).await.unwrap(),
+        "pushed bytes are in Ann's store"
+    );
+    assert!(
+        store
+            .has(hash.parse::<iroh_blobs::Hash>().unwrap())
+            .await
+            .unwrap(),
+        "Ann's own media is still there"
+    );
+    store.shutdown().await.unwrap();
+}
+
+/// The close code a connection ended with, when the other side closed it on purpose.
+async fn closed_with(conn: &iroh::endpoint::Connection, within: Duration) -> Option<u64> {
+    let reason = tokio::time::timeout(within, conn.closed()).await.ok()?;
+    match reason {
+        iroh::endpoint::ConnectionError::ApplicationClosed(c) => Some(c.error_code.into_inner()),
+        _ => None,
+    }
+}
+
+/// Anyone may open the pairing protocol (a joiner is not a contact yet), so its doors are
+/// bounded: a connection that says nothing is closed after a few seconds, one endpoint gets one
+/// pairing at a time, only a few are answered at once, and a real pairing works afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn strangers_cannot_hold_the_pairing_door_open() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    let (ann_id, addrs) = endpoint(&ann);
+
+    let silent = Intruder::new(None).await;
+    let first = silent.pairing_connection(&ann_id, &addrs).await.unwrap();
+    // Opening a stream and writing nothing: the stream is never even announced.
+    let (_send, _recv) = first.open_bi().await.unwrap();
+    let second = silent.pairing_connection(&ann_id, &addrs).await.unwrap();
+    assert_eq!(
+        closed_with(&second, Duration::from_secs(5)).await,
+        Some(429),
+        "a second pairing from the same endpoint was let in"
+    );
+
+    // Seven more strangers fill the door; the next one is told "busy".
+    let mut crowd = Vec::new();
+    for _ in 0..7 {
+        let s = Intruder::new(None).await;
+        let c = s.pairing_connection(&ann_id, &addrs).await.unwrap();
+        crowd.push((s, c));
+    }
+    // Give the door time to take every one of them in before the next knocks.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let late = Intruder::new(None).await;
+    let refused = late.pairing_connection(&ann_id, &addrs).await.unwrap();
+    assert_eq!(
+        closed_with(&refused, Duration::from_secs(5)).await,
+        Some(429),
+        "more pairings than the limit were answered at once"
+    );
+
+    // The silent one is shown the door once the step deadline passes.
+    assert_eq!(
+        closed_with(&first, Duration::from_secs(30)).await,
+        Some(408),
+        "a pairing connection that said nothing stayed open"
+    );
+    for (_, c) in &crowd {
+        assert_eq!(closed_with(c, Duration::from_secs(30)).await, Some(408));
+    }
+    // And the door works for a real joiner.
+    pair(&ann, &bob);
+    let contacts = cli_json(ann.path(), &["contacts"]);
+    assert_eq!(contacts.as_array().unwrap().len(), 1);
+}

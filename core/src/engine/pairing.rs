@@ -225,12 +225,16 @@ impl Pairing {
     pub(crate) async fn answer<W: AsyncWrite + Unpin, R: AsyncRead + Unpin>(
         &self,
         peer: String,
+        seen: &[std::net::SocketAddr],
         w: &mut W,
         r: &mut R,
     ) -> Result<(), EngineError> {
         let lost = |e: std::io::Error| PairError::Lost(e.to_string());
-        let join: Join = recv(r).await.map_err(lost)?;
-        let addrs = join.addrs.clone();
+        let join: Join = tokio::time::timeout(crate::net::pair::STEP_TIMEOUT, recv(r))
+            .await
+            .map_err(|_| PairError::Lost("the joiner sent nothing in time".into()))?
+            .map_err(lost)?;
+        let addrs = crate::net::pair::dialable(&join.addrs, seen);
         let mut inviter = Inviter::new(&self.settings.name().await?);
         let mut queue: VecDeque<InviterEffect> = inviter.handle(InviterInput::Joined(join)).into();
         let mut recorded: Option<Contact> = None;

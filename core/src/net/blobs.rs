@@ -8,6 +8,7 @@ use iroh::EndpointId;
 use iroh_blobs::Hash;
 use iroh_blobs::provider::events::{
     AbortReason, ConnectMode, EventMask, EventSender, ObserveMode, ProviderMessage, RequestMode,
+    ThrottleMode,
 };
 
 /// Why a peer may fetch some hashes: the entries of my panel for them, or my voice comments on
@@ -72,9 +73,11 @@ impl BlobGrants {
             get: RequestMode::Intercept,
             // A many-hash request would bypass the per-hash check.
             get_many: RequestMode::Disabled,
+            // Nobody writes into this store from outside: media arrive by our own fetch only.
+            push: RequestMode::Disabled,
             // "Do you have X?" answers leak too.
             observe: ObserveMode::Intercept,
-            ..EventMask::DEFAULT
+            throttle: ThrottleMode::None,
         };
         let (tx, mut rx) = EventSender::channel(32, mask);
         let grants = self.clone();

@@ -319,7 +319,12 @@ enum JoinerState {
     Checking,
     Connecting,
     CreatingOutbox,
-    AwaitingAnswer { outbox: String },
+    /// `told_pending` once the inviter said it waits for the person's approval: it may say so
+    /// once, so an inviter cannot keep a joiner waiting past one approval timeout.
+    AwaitingAnswer {
+        outbox: String,
+        told_pending: bool,
+    },
     Done,
 }
 
@@ -405,13 +410,28 @@ impl Joiner {
                     outbox: outbox.clone(),
                     addrs: self.my_addrs.clone(),
                 };
-                self.state = JoinerState::AwaitingAnswer { outbox };
+                self.state = JoinerState::AwaitingAnswer {
+                    outbox,
+                    told_pending: false,
+                };
                 vec![JoinerEffect::Send(join)]
             }
-            (JoinerState::AwaitingAnswer { outbox }, JoinerInput::Answered(answer)) => match answer
-            {
+            (
+                JoinerState::AwaitingAnswer {
+                    outbox,
+                    told_pending,
+                },
+                JoinerInput::Answered(answer),
+            ) => match answer {
+                Answer::Pending if told_pending => self.fail(
+                    Some(outbox),
+                    PairErrorKind::Lost("the inviter said it was waiting twice".into()),
+                ),
                 Answer::Pending => {
-                    self.state = JoinerState::AwaitingAnswer { outbox };
+                    self.state = JoinerState::AwaitingAnswer {
+                        outbox,
+                        told_pending: true,
+                    };
                     vec![JoinerEffect::Waiting]
                 }
                 Answer::Accepted {
@@ -438,11 +458,11 @@ impl Joiner {
                     self.fail(Some(outbox), PairErrorKind::Refused(reason))
                 }
             },
-            (JoinerState::AwaitingAnswer { outbox }, JoinerInput::Lost(why)) => {
+            (JoinerState::AwaitingAnswer { outbox, .. }, JoinerInput::Lost(why)) => {
                 self.fail(Some(outbox), PairErrorKind::Lost(why))
             }
             (_, JoinerInput::Lost(why)) => self.fail(None, PairErrorKind::Lost(why)),
-            (JoinerState::AwaitingAnswer { outbox }, _) => self.fail(
+            (JoinerState::AwaitingAnswer { outbox, .. }, _) => self.fail(
                 Some(outbox),
                 PairErrorKind::Lost("pairing went out of order".into()),
             ),

@@ -127,6 +127,25 @@ fn a_joiner_records_the_contact_only_when_accepted() {
 }
 
 #[test]
+fn an_inviter_cannot_keep_a_joiner_waiting_by_saying_pending_again() {
+    let (mut j, outbox) = joiner_waiting();
+    assert_eq!(
+        j.handle(JoinerInput::Answered(Answer::Pending)),
+        [JoinerEffect::Waiting]
+    );
+    let again = j.handle(JoinerInput::Answered(Answer::Pending));
+    assert!(
+        matches!(
+            again.as_slice(),
+            [JoinerEffect::Forget { outbox: o }, JoinerEffect::Fail(PairErrorKind::Lost(_))]
+                if *o == outbox
+        ),
+        "{again:?}"
+    );
+    assert!(j.is_done());
+}
+
+#[test]
 fn a_joiner_takes_its_outbox_back_on_every_refusal() {
     for reason in [
         Refusal::UnknownTicket,
