@@ -120,6 +120,19 @@ pub enum EngineError {
         /// The limit.
         limit: u64,
     },
+    /// A contact's device sent other than the size its entry announced; the transfer stopped
+    /// at the first byte too many.
+    #[error(
+        "{name}: the sender announced {announced} bytes but sent {received}; the download was stopped"
+    )]
+    Oversent {
+        /// The media's file name.
+        name: String,
+        /// The size its entry announced.
+        announced: u64,
+        /// The bytes that arrived before the transfer stopped.
+        received: u64,
+    },
     /// An imported panel file was refused.
     #[error("cannot import: {0}")]
     BadImport(String),
@@ -254,7 +267,7 @@ impl EngineError {
             Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
             Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::FileNotFound(_) => ErrorCode::FileNotFound,
-            Self::TooLarge { .. } => ErrorCode::TooLarge,
+            Self::TooLarge { .. } | Self::Oversent { .. } => ErrorCode::TooLarge,
             Self::BadImport(_) => ErrorCode::BadImport,
             Self::Doc(d) if matches!(**d, DocError::UnsupportedSchema { .. }) => {
                 ErrorCode::PanelTooNew

@@ -9,6 +9,7 @@
 //! - Never waits for "online": an offline start works at once.
 
 pub mod blobs;
+pub mod frames;
 pub mod mode;
 pub mod pair;
 mod presence;
@@ -113,7 +114,7 @@ impl ProtocolHandler for SyncProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id().to_string();
         let (send, recv) = conn.accept_bi().await?;
-        let transport = Transport::from_tokio_io(Counted {
+        let transport = frames::transport(Counted {
             io: tokio::io::join(recv, send),
             traffic: self.traffic.clone(),
             conn: conn.clone(),
@@ -175,7 +176,7 @@ impl Dialer for PeerDialer {
                 watched.closed().await;
                 presence.disconnected(&peer, &watched);
             });
-            Ok(Transport::from_tokio_io(Counted {
+            Ok(frames::transport(Counted {
                 io: tokio::io::join(recv, send),
                 traffic,
                 conn: conn.clone(),

@@ -348,3 +348,78 @@ async fn strangers_cannot_hold_the_pairing_door_open() {
     let contacts = cli_json(ann.path(), &["contacts"]);
     assert_eq!(contacts.as_array().unwrap().len(), 1);
 }
+
+/// A contact's entry says how big its media is, and their device then sends what it likes. The
+/// download counts the bytes that actually arrive and stops at the first one past the announced
+/// size, with a clear error and no file. (Ann's own store is edited while she is stopped, so her
+/// device announces 1 000 bytes for a 300 000-byte picture.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn media_stop_at_the_size_their_entry_announced() {
+    let mut ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    let photo = ann.path().join("big.jpg");
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&photo, &bytes).unwrap();
+    let entry = cli_ok(
+        ann.path(),
+        &[
+            "post",
+            "--to",
+            "bob",
+            "--file",
+            photo.to_str().unwrap(),
+            "--text",
+            "a small picture, it says",
+        ],
+    );
+    wait_sees(&bob, "ann", &["a small picture, it says"]);
+    ann.stop();
+    {
+        let db = rusqlite::Connection::open(ann.path().join("backstory.db")).unwrap();
+        let panel: String = db
+            .query_row("SELECT panel FROM masters", [], |r| r.get(0))
+            .unwrap();
+        assert!(panel.contains("\"size\":300000"), "{panel}");
+        let lying = panel.replace("\"size\":300000", "\"size\":1000");
+        db.execute("UPDATE masters SET panel = ?1", [lying])
+            .unwrap();
+    }
+    ann.start();
+    let announced = backstory_tests::eventually(Duration::from_secs(20), || {
+        let v = cli_json(bob.path(), &["show", "ann", "--keep-unseen"]);
+        v.to_string().contains("\"size\":1000").then_some(())
+    });
+    assert!(announced.is_some(), "the lie never reached Bob");
+    let out = bob.path().join("got.jpg");
+    let refused = cli(
+        bob.path(),
+        &[
+            "--json",
+            "fetch",
+            "ann",
+            &entry,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "too_large", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("announced 1000 bytes"), "{message}");
+    let received = message
+        .split("sent ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap();
+    assert!(
+        received < 100_000,
+        "the download read {received} bytes past an announced 1000"
+    );
+    assert!(
+        !out.exists(),
+        "a file was written from an oversized download"
+    );
+}

@@ -175,6 +175,16 @@ impl Media {
         };
         while let Some(item) = progress.next().await {
             match item {
+                // The size in the entry is the sender's word; the bytes that arrive are counted
+                // and the transfer stops at the first byte past it (dropping the stream cancels
+                // the request), so nobody can fill my disk behind a small announced size.
+                GetProgressItem::Progress(bytes) if bytes > media.size => {
+                    return Err(EngineError::Oversent {
+                        name: media.name.clone(),
+                        announced: media.size,
+                        received: bytes,
+                    });
+                }
                 GetProgressItem::Progress(bytes) => {
                     if bytes >= reported + (1 << 20) || bytes == media.size {
                         reported = bytes;
