@@ -190,6 +190,9 @@ impl Out {
                     say!("    their panel needs a newer Backstory: update to read it")
                 }
                 Some(PanelProblem::Unreadable) => say!("    their panel could not be read"),
+                Some(PanelProblem::TooLarge) => say!(
+                    "    their panel grew past your limit: syncing it is paused (raise sync.panel_limit to resume)"
+                ),
                 None => {}
             }
             if c.theirs.unseen > 0 {

@@ -20,6 +20,8 @@ pub struct DocAccess {
     pub owner: String,
     /// Peers that receive the document but cannot change it.
     pub readers: Vec<String>,
+    /// Syncing paused (a contact's panel grew past my limit): nobody gets or gives anything.
+    pub paused: bool,
 }
 
 /// The access table: document id → access.
@@ -28,6 +30,7 @@ pub type AccessTable = HashMap<String, DocAccess>;
 /// The decision for one peer on one document.
 pub fn decide(table: &AccessTable, doc: &str, peer: &str) -> ShareConfig {
     match table.get(doc) {
+        Some(a) if a.paused => ShareConfig::none(),
         Some(a) if a.owner == peer => ShareConfig::read_write(),
         Some(a) if a.readers.iter().any(|r| r == peer) => ShareConfig::read_only(),
         _ => ShareConfig::none(),
@@ -84,12 +87,16 @@ mod tests {
             DocAccess {
                 owner: "me".into(),
                 readers: vec!["bob".into()],
+                paused: false,
             },
         );
         assert_eq!(decide(&t, "doc", "me").access, ShareAccess::ReadWrite);
         assert_eq!(decide(&t, "doc", "bob").access, ShareAccess::ReadOnly);
         assert_eq!(decide(&t, "doc", "carol").access, ShareAccess::None);
         assert_eq!(decide(&t, "other", "bob").access, ShareAccess::None);
+        t.get_mut("doc").unwrap().paused = true;
+        assert_eq!(decide(&t, "doc", "me").access, ShareAccess::None);
+        assert_eq!(decide(&t, "doc", "bob").access, ShareAccess::None);
     }
 
     #[tokio::test]
@@ -106,6 +113,7 @@ mod tests {
             DocAccess {
                 owner: "me".into(),
                 readers: vec!["bob".into()],
+                paused: false,
             },
         );
         tx.send_replace(Arc::new(t));

@@ -198,6 +198,7 @@ impl Engine {
             settings.clone(),
             media.clone(),
             feedback.clone(),
+            network.clone(),
         );
         let contacts = contacts::Contacts::new(
             device.clone(),

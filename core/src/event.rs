@@ -96,6 +96,18 @@ pub enum Event {
         /// Updates of theirs I have not seen.
         unseen: usize,
     },
+    /// A contact's panel for me grew past my limit and its syncing paused, or the limit was
+    /// raised and it resumed.
+    PanelPaused {
+        /// The contact.
+        contact: ContactId,
+        /// Whether syncing it is paused now.
+        paused: bool,
+        /// The bytes it takes here.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Someone presented one of my tickets that needs my approval.
     JoinRequested {
         /// Who, with the safety words.
@@ -181,6 +193,7 @@ impl Event {
             | Self::CategoriesChanged { contact }
             | Self::PanelPublished { contact, .. }
             | Self::PanelReceived { contact, .. }
+            | Self::PanelPaused { contact, .. }
             | Self::MediaProgress { contact, .. }
             | Self::ReceiptsChanged { contact, .. }
             | Self::ChatReceived { contact, .. }
@@ -205,9 +218,10 @@ impl Event {
             | Self::EntryRemoved { .. }
             | Self::CategoriesChanged { .. }
             | Self::PanelPublished { .. } => Some(Document::Mine),
-            Self::PanelReceived { .. } | Self::MediaProgress { .. } | Self::ChatReceived { .. } => {
-                Some(Document::Theirs)
-            }
+            Self::PanelReceived { .. }
+            | Self::PanelPaused { .. }
+            | Self::MediaProgress { .. }
+            | Self::ChatReceived { .. } => Some(Document::Theirs),
             _ => None,
         }
     }

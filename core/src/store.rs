@@ -287,6 +287,19 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// The bytes stored for one document: every chunk under its id.
+    pub fn doc_size(&self, prefix: &str) -> Result<u64, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(SUM(length(data)), 0) FROM docs
+                 WHERE key = ?1 OR (key >= ?1 || '/' AND key < ?1 || '0')",
+                [prefix],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Stores a chunk durably.
     pub fn doc_put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
         self.conn()

@@ -115,6 +115,8 @@ pub enum PanelProblem {
     TooNew,
     /// Not the shape of a panel: "this panel could not be read".
     Unreadable,
+    /// Grown past my limit for a contact's panel (`sync.panel_limit`): syncing it is paused.
+    TooLarge,
 }
 
 impl PanelProblem {

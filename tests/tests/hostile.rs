@@ -423,3 +423,59 @@ async fn media_stop_at_the_size_their_entry_announced() {
         "a file was written from an oversized download"
     );
 }
+
+/// A contact can write as much as they like into their panel for me; past my limit
+/// (`sync.panel_limit`) syncing it pauses, their row says so, and raising the limit resumes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panel_past_my_limit_pauses_until_i_raise_it() {
+    let ann = Device::new("Ann");
+    let bob = Device::new("Bob");
+    pair(&ann, &bob);
+    cli_ok(bob.path(), &["settings", "set", "sync.panel_limit", "64KB"]);
+    // Text that does not compress, so each entry really costs its size.
+    let mut noise = blake3::Hasher::new();
+    for i in 0..3 {
+        noise.update(&[i]);
+        let mut text = format!("entry {i} ");
+        let mut out = noise.finalize_xof();
+        let mut buf = [0u8; 15_000];
+        out.fill(&mut buf);
+        text.push_str(&hex::encode(buf));
+        cli_ok(ann.path(), &["post", "--to", "bob", "--text", &text]);
+    }
+    let paused = backstory_tests::eventually(Duration::from_secs(20), || {
+        let c = cli_json(bob.path(), &["contacts"]);
+        (c[0]["theirs"]["problem"] == "too_large").then_some(())
+    });
+    assert!(paused.is_some(), "{}", cli_json(bob.path(), &["contacts"]));
+    let text = cli_ok(bob.path(), &["contacts"]);
+    assert!(text.contains("syncing it is paused"), "{text}");
+
+    cli_ok(
+        ann.path(),
+        &["post", "--to", "bob", "--text", "after the pause"],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = cli_json(bob.path(), &["show", "ann", "--keep-unseen"]).to_string();
+    assert!(
+        !seen.contains("after the pause"),
+        "a paused panel kept syncing"
+    );
+
+    cli_ok(
+        bob.path(),
+        &["settings", "set", "sync.panel_limit", "100MB"],
+    );
+    let resumed = backstory_tests::eventually(Duration::from_secs(20), || {
+        let seen = cli_json(bob.path(), &["show", "ann", "--keep-unseen"]).to_string();
+        seen.contains("after the pause").then_some(())
+    });
+    assert!(
+        resumed.is_some(),
+        "raising the limit did not resume syncing"
+    );
+    let c = cli_json(bob.path(), &["contacts"]);
+    assert!(c[0]["theirs"]["problem"].is_null(), "{c}");
+    let refused = cli(bob.path(), &["settings", "set", "sync.panel_limit", "1KB"]);
+    assert!(!refused.status.success());
+}

@@ -64,6 +64,9 @@ describe('a contact row', () => {
     await rerender(props(card({ theirs: { shared: true, unseen: 0, updated: null, problem: 'unreadable' } })));
     expect(screen.getByTestId('panel-problem').textContent).toMatch(/could not be read/);
 
+    await rerender(props(card({ theirs: { shared: true, unseen: 0, updated: null, problem: 'too_large' } })));
+    expect(screen.getByTestId('panel-problem').textContent).toMatch(/syncing it is paused/);
+
     await rerender(props());
     expect(screen.queryByTestId('panel-problem')).toBeNull();
   });

@@ -120,6 +120,14 @@ impl Contacts {
             &mut problem,
             Default::default(),
         )?;
+        if problem.is_none()
+            && contact
+                .inbound
+                .as_deref()
+                .is_some_and(|d| self.network.is_paused(d))
+        {
+            problem = Some(PanelProblem::TooLarge);
+        }
         Ok(ContactCard {
             id: contact.id.clone(),
             name: contact.name.clone(),

@@ -2,7 +2,7 @@
 //! in step with the contacts, dialing contacts, and turning what the network reports (peers coming
 //! and going) into contact events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -31,6 +31,8 @@ pub(crate) struct Network {
     access: watch::Sender<Arc<AccessTable>>,
     /// Which contact each paired endpoint is.
     contacts: Arc<RwLock<HashMap<String, ContactId>>>,
+    /// Contacts' documents whose syncing is paused: grown past my limit.
+    paused: Arc<RwLock<HashSet<String>>>,
 }
 
 impl Network {
@@ -47,6 +49,7 @@ impl Network {
             net: Arc::default(),
             access,
             contacts: Arc::default(),
+            paused: Arc::default(),
         }
     }
 
@@ -181,6 +184,7 @@ impl Network {
                 DocAccess {
                     owner: me.clone(),
                     readers: vec![peer.clone()],
+                    paused: false,
                 },
             );
             if let Some(inbound) = &c.inbound {
@@ -189,6 +193,7 @@ impl Network {
                     DocAccess {
                         owner: peer.clone(),
                         readers: Vec::new(),
+                        paused: self.is_paused(inbound),
                     },
                 );
             }
@@ -198,6 +203,35 @@ impl Network {
         if let Ok(net) = self.net() {
             net.set_allowed(&peers);
         }
+    }
+
+    /// Whether syncing a contact's document is paused.
+    pub(crate) fn is_paused(&self, doc: &str) -> bool {
+        self.paused
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(doc)
+    }
+
+    /// Pauses or resumes syncing a contact's document at once, on live connections too; whether
+    /// that changed anything.
+    pub(crate) fn set_paused(&self, doc: &str, paused: bool) -> bool {
+        let changed = {
+            let mut set = self.paused.write().unwrap_or_else(|p| p.into_inner());
+            if paused {
+                set.insert(doc.to_string())
+            } else {
+                set.remove(doc)
+            }
+        };
+        if changed {
+            self.access.send_modify(|table| {
+                if let Some(a) = Arc::make_mut(table).get_mut(doc) {
+                    a.paused = paused;
+                }
+            });
+        }
+        changed
     }
 
     /// Starts syncing with a paired contact.

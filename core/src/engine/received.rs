@@ -12,6 +12,7 @@ use super::device::Device;
 use super::documents::Documents;
 use super::feedback::{Feedback, receipts_on};
 use super::media::Media;
+use super::network::Network;
 use super::settings::Settings;
 use crate::contact::Contact;
 use crate::error::EngineError;
@@ -27,6 +28,7 @@ pub(crate) struct Received {
     settings: Settings,
     media: Media,
     feedback: Feedback,
+    network: Network,
 }
 
 pub(crate) fn count(n: usize) -> u32 {
@@ -40,6 +42,7 @@ impl Received {
         settings: Settings,
         media: Media,
         feedback: Feedback,
+        network: Network,
     ) -> Self {
         Self {
             device,
@@ -47,7 +50,36 @@ impl Received {
             settings,
             media,
             feedback,
+            network,
         }
+    }
+
+    /// Pauses syncing their panel for me once it takes more than my limit here
+    /// (`sync.panel_limit`), and resumes it when the limit allows it again; tells the windows
+    /// when either happens.
+    pub(crate) async fn check_size(&self, contact: &Contact) -> Result<(), EngineError> {
+        let Some(doc) = contact.inbound.clone() else {
+            return Ok(());
+        };
+        let limit = self.settings.panel_limit().await?;
+        let d = doc.clone();
+        let size = self.device.blocking(move |s| s.doc_size(&d)).await?;
+        let over = size > limit;
+        if self.network.set_paused(&doc, over) {
+            if over {
+                tracing::warn!(
+                    "{}'s panel takes {size} bytes, over the {limit}-byte limit: syncing it paused",
+                    contact.name
+                );
+            }
+            self.device.emit(Event::PanelPaused {
+                contact: contact.id.clone(),
+                paused: over,
+                size,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     /// Their panel for me, annotated with what changed since I last marked it seen.
@@ -187,6 +219,13 @@ impl Received {
                 }
             };
             let mut changes = Box::pin(handle.changes());
+            let mut events = this.device.events().subscribe();
+            let check_size = async |this: &Self| {
+                if let Err(e) = this.check_size(&contact).await {
+                    tracing::warn!("cannot measure {}'s panel: {e}", contact.name);
+                }
+            };
+            check_size(&this).await;
             // What arrived before this engine started (or while it was not following) is
             // announced now, oldest first.
             if let Err(e) = this.feedback.inbound_changed(&contact).await {
@@ -196,7 +235,18 @@ impl Received {
                 tokio::select! {
                     biased;
                     _ = stop.changed() => return,
+                    event = events.recv() => match event {
+                        Ok(Event::SettingChanged { key }) if key == "sync.panel_limit" => {
+                            check_size(&this).await;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            check_size(&this).await;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        Ok(_) => {}
+                    },
                     next = futures::StreamExt::next(&mut changes) => {
+                        check_size(&this).await;
                         if next.is_none() {
                             return;
                         }

@@ -121,6 +121,45 @@ fn threshold(v: &str) -> Result<String, String> {
     Ok(n.to_string())
 }
 
+/// A size such as 100MB, 512KB, 2GB or a number of bytes (decimal units), at least 64KB.
+fn panel_limit(v: &str) -> Result<String, String> {
+    let bytes =
+        size_bytes(v).ok_or_else(|| "use a size such as 100MB, 512KB or 2GB".to_string())?;
+    if bytes < 64_000 {
+        return Err("the smallest is 64KB".into());
+    }
+    Ok(size_text(bytes))
+}
+
+/// Bytes of a size written with an optional B, KB, MB or GB (decimal; case does not matter).
+pub(crate) fn size_bytes(v: &str) -> Option<u64> {
+    let v = v.trim().to_ascii_uppercase();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "K" => 1_000,
+        "MB" | "M" => 1_000_000,
+        "GB" | "G" => 1_000_000_000,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// A size in the largest unit that writes it whole.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b % 1_000_000_000 == 0 => format!("{}GB", b / 1_000_000_000),
+        b if b % 1_000_000 == 0 => format!("{}MB", b / 1_000_000),
+        b if b % 1_000 == 0 => format!("{}KB", b / 1_000),
+        b => format!("{b}B"),
+    }
+}
+
+/// The default cap on a contact's panel for me.
+pub const PANEL_LIMIT: u64 = 100_000_000;
+
 /// Every preference there is.
 pub(crate) const SPECS: &[Spec] = &[
     Spec {
@@ -152,6 +191,12 @@ pub(crate) const SPECS: &[Spec] = &[
         help: "find contacts on the local network (on/off); takes effect at the next start",
         default: "on",
         normalise: on_off,
+    },
+    Spec {
+        key: "sync.panel_limit",
+        help: "the largest a contact's panel for you may grow, e.g. 100MB; past it, syncing that panel pauses until you raise it",
+        default: "100MB",
+        normalise: panel_limit,
     },
     Spec {
         key: "snapshots.enabled",
@@ -294,6 +339,11 @@ impl Settings {
         Ok(self.get("view_threshold").await?.parse().unwrap_or(10))
     }
 
+    /// The cap on a contact's panel for me, in bytes.
+    pub(crate) async fn panel_limit(&self) -> Result<u64, EngineError> {
+        Ok(size_bytes(&self.get("sync.panel_limit").await?).unwrap_or(PANEL_LIMIT))
+    }
+
     /// Whether read receipts are on.
     pub(crate) async fn receipts(&self) -> Result<bool, EngineError> {
         self.on("receipts").await
@@ -365,5 +415,12 @@ mod tests {
         assert!(players(" , ").is_err());
         assert_eq!(seconds("10m"), 600);
         assert_eq!(seconds("0s"), 0);
+        assert_eq!(panel_limit(" 100mb ").unwrap(), "100MB");
+        assert_eq!(panel_limit("1500000").unwrap(), "1500KB");
+        assert_eq!(panel_limit("2G").unwrap(), "2GB");
+        assert!(panel_limit("1KB").unwrap_err().contains("64KB"));
+        assert!(panel_limit("lots").is_err());
+        assert!(panel_limit("99999999999999999999GB").is_err());
+        assert_eq!(size_bytes("100MB"), Some(PANEL_LIMIT));
     }
 }

@@ -18,6 +18,7 @@ export type Profile = Data<'profile'>;
 export type Preferences = Data<'settings'>;
 export type ContactCard = Data<'contacts'>[number];
 export type PeerState = ContactCard['state'];
+export type PanelProblem = NonNullable<ContactCard['theirs']['problem']>;
 export type Invite = Data<'invite'>;
 export type Paired = Data<'join'>;
 export type PendingJoin = Data<'pendingJoins'>[number];

@@ -571,6 +571,19 @@ next_change: Timestamp | null } |
 contact: ContactId; 
 /**  Updates of theirs I have not seen. */
 unseen: number } | 
+/**
+ *  A contact's panel for me grew past my limit and its syncing paused, or the limit was
+ *  raised and it resumed.
+ */
+{ event: "panel_paused"; 
+/**  The contact. */
+contact: ContactId; 
+/**  Whether syncing it is paused now. */
+paused: boolean; 
+/**  The bytes it takes here. */
+size: number; 
+/**  The limit. */
+limit: number } | 
 /**  Someone presented one of my tickets that needs my approval. */
 { event: "join_requested"; 
 /**  Who, with the safety words. */
@@ -905,7 +918,9 @@ export type PanelProblem =
 /**  Written by a newer Backstory: "this panel needs a newer Backstory". */
 "too_new" | 
 /**  Not the shape of a panel: "this panel could not be read". */
-"unreadable";
+"unreadable" | 
+/**  Grown past my limit for a contact's panel (`sync.panel_limit`): syncing it is paused. */
+"too_large";
 
 /**  A panel as read from an outbox: what its viewer sees. */
 export type PanelView = {
