@@ -324,11 +324,22 @@ impl Net {
         } else {
             builder
         };
-        let ip: std::net::IpAddr = match cfg.mode {
-            NetworkMode::Local if std::env::var_os("BACKSTORY_LOOPBACK").is_some() => {
-                std::net::Ipv4Addr::LOCALHOST.into()
-            }
-            _ => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        // Local mode on loopback only (what the tests use): one socket, on 127.0.0.1, or on ::1
+        // with `BACKSTORY_LOOPBACK=v6`, so a device has exactly the address it says it has.
+        let loopback = match cfg.mode {
+            NetworkMode::Local => std::env::var("BACKSTORY_LOOPBACK").ok(),
+            _ => None,
+        };
+        let (builder, ip): (_, std::net::IpAddr) = match loopback.as_deref() {
+            Some("v6") => (
+                builder.clear_ip_transports(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ),
+            Some(_) => (
+                builder.clear_ip_transports(),
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            ),
+            None => (builder, std::net::Ipv4Addr::UNSPECIFIED.into()),
         };
         let endpoint = builder
             .secret_key(cfg.key)

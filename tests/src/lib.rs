@@ -355,6 +355,12 @@ impl Device {
         self.node.as_ref().expect("running").signal("CONT");
     }
 
+    /// Sets a variable of the node's environment from its next start.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
     /// Starts the node again.
     pub fn start(&mut self) {
         assert!(self.node.is_none());
@@ -432,6 +438,8 @@ pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
 pub mod intruder;
 /// Stand-in video players for the watcher's tests.
 pub mod players;
+/// A bad network between two devices: a UDP proxy with delay, loss and partitions.
+pub mod proxy;
 /// A private X server showing a picture, for screenshots.
 pub mod screen;
 /// A web site on 127.0.0.1 for link snapshots.
