@@ -88,6 +88,8 @@ struct NetInner {
     presence: Presence,
     traffic: Arc<Traffic>,
     events: broadcast::Sender<NetEvent>,
+    gate: frames::Gate,
+    refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What the network layer reports, on its own channel ([`Net::events`]).
@@ -108,17 +110,22 @@ struct SyncProtocol {
     acceptor: AcceptorHandle,
     traffic: Arc<Traffic>,
     presence: Presence,
+    gate: frames::Gate,
 }
 
 impl ProtocolHandler for SyncProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let peer = conn.remote_id().to_string();
         let (send, recv) = conn.accept_bi().await?;
-        let transport = frames::transport(Counted {
-            io: tokio::io::join(recv, send),
-            traffic: self.traffic.clone(),
-            conn: conn.clone(),
-        })
+        let transport = frames::transport(
+            Counted {
+                io: tokio::io::join(recv, send),
+                traffic: self.traffic.clone(),
+                conn: conn.clone(),
+            },
+            peer.clone(),
+            self.gate.clone(),
+        )
         .with_expected_peer_id(PeerId::from(peer.clone()));
         if self.acceptor.accept(transport).is_err() {
             conn.close(VarInt::from_u32(1), b"stopping");
@@ -139,6 +146,7 @@ struct PeerDialer {
     endpoint: Endpoint,
     addr: EndpointAddr,
     presence: Presence,
+    gate: frames::Gate,
 }
 
 impl Dialer for PeerDialer {
@@ -154,6 +162,7 @@ impl Dialer for PeerDialer {
         let addr = self.addr.clone();
         let presence = self.presence.clone();
         let traffic = self.traffic.clone();
+        let gate = self.gate.clone();
         async move {
             let peer = addr.id.to_string();
             let unreachable = |reason: String| {
@@ -176,11 +185,15 @@ impl Dialer for PeerDialer {
                 watched.closed().await;
                 presence.disconnected(&peer, &watched);
             });
-            Ok(frames::transport(Counted {
-                io: tokio::io::join(recv, send),
-                traffic,
-                conn: conn.clone(),
-            })
+            Ok(frames::transport(
+                Counted {
+                    io: tokio::io::join(recv, send),
+                    traffic,
+                    conn: conn.clone(),
+                },
+                conn.remote_id().to_string(),
+                gate,
+            )
             .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
         }
         .boxed()
@@ -294,6 +307,8 @@ pub struct NetConfig<H: PairingHandler> {
     pub pairing: Arc<H>,
     /// The media blob protocol, with its gatekeeper.
     pub blobs: iroh_blobs::BlobsProtocol,
+    /// Who may sync which document: sync messages about others are dropped on arrival.
+    pub access: tokio::sync::watch::Receiver<Arc<crate::access::AccessTable>>,
 }
 
 impl Net {
@@ -362,6 +377,8 @@ impl Net {
         let (events, _) = broadcast::channel(256);
         let presence = Presence::new(events.clone());
         let traffic = Arc::new(Traffic::default());
+        let refused: Arc<std::sync::atomic::AtomicU64> = Arc::default();
+        let gate = frames::Gate::new(cfg.access, refused.clone());
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, pair::PairProtocol::new(cfg.pairing))
             .accept(
@@ -370,6 +387,7 @@ impl Net {
                     acceptor,
                     traffic: traffic.clone(),
                     presence: presence.clone(),
+                    gate: gate.clone(),
                 },
             )
             .accept(iroh_blobs::ALPN, cfg.blobs)
@@ -385,8 +403,18 @@ impl Net {
                 presence,
                 traffic,
                 events,
+                gate,
+                refused,
             }),
         })
+    }
+
+    /// Sync messages dropped on arrival since the start: about documents the sending peer has
+    /// no access rule for, or not messages at all.
+    pub fn refused_messages(&self) -> u64 {
+        self.inner
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What the network reports: peers coming and going.
@@ -527,6 +555,7 @@ impl Net {
             endpoint: self.inner.endpoint.clone(),
             addr,
             presence: self.inner.presence.clone(),
+            gate: self.inner.gate.clone(),
         });
         let backoff = BackoffConfig {
             initial_delay: Duration::from_millis(200),

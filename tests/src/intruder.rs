@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use backstory_core::pairing::{self, Answer, Join};
 use backstory_core::ticket::Ticket;
-use futures::FutureExt;
 use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
 use samod::{BackoffConfig, DialError, Dialer, DocHandle, PeerId, Repo, ShareConfig, Transport};
@@ -294,5 +294,55 @@ impl Intruder {
             .connect(addr, pairing::ALPN)
             .await
             .map_err(|e| e.to_string())
+    }
+    /// Connects for sync and asks for `n` documents with random ids, a few at a time, each
+    /// waiting at most `each`; how many got any answer (found, or "unavailable").
+    pub async fn request_random(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        n: usize,
+        each: Duration,
+    ) -> usize {
+        let id: EndpointId = peer.parse().expect("peer id");
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        let backoff = BackoffConfig {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+            max_retries: Some(3),
+        };
+        let _dialer = self
+            .repo
+            .dial(
+                backoff,
+                Arc::new(Dial {
+                    endpoint: self.endpoint.clone(),
+                    addr,
+                }),
+            )
+            .expect("dial");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asks = (0..n).map(|_| {
+            let repo = self.repo.clone();
+            async move {
+                let bytes: [u8; 16] = rand::random();
+                let doc = samod::DocumentId::try_from(bytes.to_vec()).expect("document id");
+                matches!(tokio::time::timeout(each, repo.find(doc)).await, Ok(Ok(_)))
+            }
+        });
+        let answered: Vec<bool> = futures::stream::iter(asks)
+            .buffer_unordered(500)
+            .collect()
+            .await;
+        answered.into_iter().filter(|a| *a).count()
+    }
+    /// Closes the endpoint, so the device it spoke to sees it gone (and the real owner of its
+    /// key can connect again).
+    pub async fn close(self) {
+        let _stopped = self.repo.stop().await;
+        self.endpoint.close().await;
     }
 }

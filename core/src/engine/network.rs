@@ -84,6 +84,7 @@ impl Network {
             repo: self.docs.repo().clone(),
             pairing: pairing.clone(),
             blobs: self.media.protocol(),
+            access: self.access.subscribe(),
         };
         // Contacts that dial me know this port; a previous run of mine may still be letting go of
         // it, so it is worth a short wait before taking another one they do not know.

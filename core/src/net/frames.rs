@@ -2,11 +2,21 @@
 //! own framing uses). Unlike a stock length-delimited codec, a frame's announced length is only
 //! checked, never reserved: memory grows with the bytes that actually arrive, so a peer announcing
 //! a huge frame and sending nothing costs nothing, and one over [`MAX_FRAME`] ends the stream.
+//!
+//! Incoming messages then pass a [`Gate`]: one about a document no access rule names for the
+//! sending peer is dropped before samod sees it, since samod would load (and keep) a document
+//! for every id a peer mentions.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Buf, BufMut, BytesMut};
 use futures::{StreamExt, TryStreamExt};
-use samod::Transport;
+use samod::{ShareAccess, Transport};
+use tokio::sync::watch;
 use tokio_util::codec::{Decoder, Encoder, Framed};
+
+use crate::access::{AccessTable, decide};
 
 /// The largest sync message taken from a peer (or sent to one).
 pub const MAX_FRAME: usize = 128 << 20;
@@ -72,13 +82,49 @@ impl Encoder<Vec<u8>> for Frames {
     }
 }
 
-/// A samod transport over a byte stream, framed by [`Frames`] with [`MAX_FRAME`].
-pub fn transport<S>(io: S) -> Transport
+/// Which incoming messages one peer's connection lets through: the access table as it is now.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    table: watch::Receiver<Arc<AccessTable>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Gate {
+    /// A gate following `table`, counting what it drops in `dropped`.
+    pub fn new(table: watch::Receiver<Arc<AccessTable>>, dropped: Arc<AtomicU64>) -> Self {
+        Self { table, dropped }
+    }
+
+    /// Whether a message from `peer` goes on to samod: connection-level messages and those
+    /// about a document the peer may read or write do; those about any other document, and
+    /// bytes that are no message at all, do not.
+    pub fn admits(&self, peer: &str, frame: &[u8]) -> bool {
+        let pass = match samod_core::network::wire_message_document(frame) {
+            Ok(None) => true,
+            Ok(Some(doc)) => {
+                decide(&self.table.borrow(), &doc.to_string(), peer).access != ShareAccess::None
+            }
+            Err(_) => false,
+        };
+        if !pass {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        pass
+    }
+}
+
+/// A samod transport over a byte stream from `peer`, framed by [`Frames`] with [`MAX_FRAME`],
+/// its incoming messages passing `gate`.
+pub fn transport<S>(io: S, peer: String, gate: Gate) -> Transport
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let (sink, stream) = Framed::new(io, Frames::new(MAX_FRAME)).split();
-    Transport::new(stream.map_ok(|b| b.to_vec()), sink)
+    let stream = stream.try_filter_map(move |frame| {
+        let keep = gate.admits(&peer, &frame).then(|| frame.to_vec());
+        futures::future::ready(Ok(keep))
+    });
+    Transport::new(Box::pin(stream), sink)
 }
 
 #[cfg(test)]
@@ -101,6 +147,46 @@ mod tests {
             .unwrap();
         assert_eq!(&stock[..], b"\0\0\0\x03abc");
         assert!(Frames::new(2).encode(b"abc".to_vec(), &mut stock).is_err());
+    }
+
+    #[test]
+    fn the_gate_drops_messages_about_documents_the_peer_has_no_rule_for() {
+        use crate::access::DocAccess;
+        // Wire messages as samod writes them: a CBOR map.
+        fn message(kind: &str, doc: Option<&samod::DocumentId>) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut e = minicbor::Encoder::new(&mut out);
+            let fields = if doc.is_some() { 5 } else { 2 };
+            e.map(fields).unwrap();
+            e.str("type").unwrap().str(kind).unwrap();
+            e.str("senderId").unwrap().str("bob").unwrap();
+            if let Some(doc) = doc {
+                e.str("targetId").unwrap().str("me").unwrap();
+                e.str("documentId").unwrap().str(&doc.to_string()).unwrap();
+                e.str("data").unwrap().bytes(b"").unwrap();
+            }
+            out
+        }
+        let shared = samod::DocumentId::try_from(vec![1u8; 16]).unwrap();
+        let other = samod::DocumentId::try_from(vec![2u8; 16]).unwrap();
+        let mut table = AccessTable::new();
+        table.insert(
+            shared.to_string(),
+            DocAccess {
+                owner: "bob".into(),
+                readers: Vec::new(),
+                paused: false,
+            },
+        );
+        let (_tx, rx) = watch::channel(Arc::new(table));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let gate = Gate::new(rx, dropped.clone());
+        assert!(gate.admits("bob", &message("request", Some(&shared))));
+        assert!(!gate.admits("bob", &message("request", Some(&other))));
+        assert!(!gate.admits("carol", &message("sync", Some(&shared))));
+        assert!(gate.admits("bob", &message("leave", None)));
+        assert!(!gate.admits("bob", b"not a message"));
+        assert_eq!(dropped.load(Ordering::Relaxed), 3);
     }
 
     #[test]
