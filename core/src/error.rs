@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use backstory_crdt::{DocError, EntryId, PanelError};
 use serde::{Deserialize, Serialize};
 
+pub use crate::pairing::PairError;
 use crate::paths::DataDirError;
 use crate::store::StoreError;
 
@@ -58,6 +59,9 @@ pub enum ErrorCode {
     Unreachable,
     /// The store or a file could not be read or written.
     Storage,
+    /// The disk holding the data directory is full: nothing more can be saved until space is
+    /// freed. Nothing saved before is lost.
+    DiskFull,
     /// No engine is running on the data directory.
     NoEngine,
     /// Another engine holds the data directory.
@@ -136,6 +140,52 @@ pub enum EngineError {
     /// An imported panel file was refused.
     #[error("cannot import: {0}")]
     BadImport(String),
+    /// The disk is full: a file in the data directory could not be written.
+    #[error(
+        "the disk is full: {path} cannot be written; free some space on that disk and try again \
+         (nothing saved before is lost)"
+    )]
+    DiskFull {
+        /// The file or folder that could not grow.
+        path: PathBuf,
+    },
+    /// The disk has less free space than a file to be stored there needs.
+    #[error(
+        "not enough free space for {size} bytes on the disk holding {path} ({free} bytes free); \
+         free some space on that disk and try again (nothing saved before is lost)"
+    )]
+    NoRoom {
+        /// The folder the file would go to.
+        path: PathBuf,
+        /// The bytes to store.
+        size: u64,
+        /// The bytes free.
+        free: u64,
+    },
+    /// The blob store stopped after a write to its database failed; only a restart brings it
+    /// back.
+    #[error(
+        "the media store {path} stopped after a write to it failed (a full disk does that): free \
+         some space on that disk if it is full, then restart Backstory to attach or fetch media \
+         again (nothing saved before is lost)"
+    )]
+    MediaStoreStopped {
+        /// The blob store's folder.
+        path: PathBuf,
+    },
+    /// A contact's device holds an entry but cannot read its media from its own store.
+    #[error(
+        "{contact}'s device cannot read {name} (BLAKE3 {hash}) from its media store: the file is \
+         missing or damaged there; ask {contact} to attach it again"
+    )]
+    MediaUnavailable {
+        /// The contact's name.
+        contact: String,
+        /// The media's file name.
+        name: String,
+        /// The media's hash.
+        hash: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -150,8 +200,12 @@ pub enum EngineError {
     /// A document could not be read or written.
     #[error(transparent)]
     Doc(Box<DocError>),
-    /// An earlier document write could not be made durable; nothing more is accepted.
-    #[error("storage failure, no further changes accepted until restart: {0}")]
+    /// A document write waits to be made durable, or a read failed; nothing more is accepted
+    /// until the write goes through or the engine restarts.
+    #[error(
+        "storage failure, no further changes accepted until the store can be written again or the \
+         engine restarts: {0}"
+    )]
     StorageFailed(String),
     /// The data directory cannot be used.
     #[error(transparent)]
@@ -160,7 +214,10 @@ pub enum EngineError {
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
     /// A document the store should hold cannot be loaded.
-    #[error("document {id} cannot be loaded from the store {store}")]
+    #[error(
+        "document {id} cannot be loaded from the store {store}; the store may be damaged: restore \
+         it from a backup or move it away"
+    )]
     MissingDocument {
         /// The document id.
         id: String,
@@ -201,46 +258,6 @@ pub enum NetError {
     },
 }
 
-/// Why pairing failed. Nothing is recorded on either side when it does.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PairError {
-    /// The ticket could not be read or has expired.
-    #[error(transparent)]
-    Ticket(#[from] crate::ticket::TicketError),
-    /// The ticket is my own.
-    #[error("this ticket is your own; give it to the person you want to pair with")]
-    SelfPairing,
-    /// We are paired already.
-    #[error("you are already paired with {0}")]
-    AlreadyPaired(String),
-    /// The inviter refused.
-    #[error("{}", refusal_message(*.0))]
-    Refused(crate::pairing::Refusal),
-    /// The connection broke during pairing.
-    #[error("pairing was interrupted: {0}")]
-    Lost(String),
-}
-
-fn refusal_message(r: crate::pairing::Refusal) -> &'static str {
-    use crate::pairing::Refusal as R;
-    match r {
-        R::UnknownTicket => {
-            "the inviter knows no such ticket (wrong secret, or a ticket they did not make)"
-        }
-        R::Expired => "the ticket expired; ask for a new one",
-        R::Used => "the ticket was used already; each ticket pairs once",
-        R::AlreadyPaired => "you are already paired with this person",
-        R::Denied => "the inviter declined",
-        R::TimedOut => "the inviter did not approve in time",
-        R::BadRequest => "the inviter could not read the request",
-        R::DocumentInUse => {
-            "pairing named a document that is already in use on this device (a panel is never \
-             shared twice); pairing refused"
-        }
-    }
-}
-
 impl EngineError {
     /// Refuses a path that is not absolute: the engine runs in another process with another
     /// working directory, so a relative path would name some other file.
@@ -266,7 +283,10 @@ impl EngineError {
             Self::Clock(_) => ErrorCode::InvalidInput,
             Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
             Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
-            Self::FileNotFound(_) => ErrorCode::FileNotFound,
+            Self::FileNotFound(_) | Self::MediaUnavailable { .. } => ErrorCode::FileNotFound,
+            Self::DiskFull { .. } | Self::NoRoom { .. } | Self::Store(StoreError::Full { .. }) => {
+                ErrorCode::DiskFull
+            }
             Self::TooLarge { .. } | Self::Oversent { .. } => ErrorCode::TooLarge,
             Self::BadImport(_) => ErrorCode::BadImport,
             Self::Doc(d) if matches!(**d, DocError::UnsupportedSchema { .. }) => {
@@ -274,6 +294,7 @@ impl EngineError {
             }
             Self::Doc(d) if matches!(**d, DocError::Shape(_)) => ErrorCode::PanelUnreadable,
             Self::Io { .. }
+            | Self::MediaStoreStopped { .. }
             | Self::Store(_)
             | Self::Doc(_)
             | Self::StorageFailed(_)
@@ -330,4 +351,27 @@ impl From<samod::Stopped> for EngineError {
     fn from(_: samod::Stopped) -> Self {
         Self::Stopped
     }
+}
+
+/// Whether an operating system error says the disk is full.
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+}
+
+/// The operating system's error somewhere inside `e` (the innermost one), if it carries one.
+pub(crate) fn os_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut next = Some(e);
+    while let Some(cur) = next {
+        next = match cur.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                found = Some(io);
+                // An io::Error's `source` skips the error it wraps: look at that one too.
+                io.get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static))
+            }
+            None => cur.source(),
+        };
+    }
+    found
 }

@@ -1,20 +1,65 @@
 //! samod's `Storage` on the SQLite store.
 //!
-//! samod's trait cannot return errors, so a failed write is retried, logged, and kept as the
-//! store's health: the engine refuses further writes with that error instead of pretending.
+//! samod's trait cannot return errors, so a write that fails is kept, in order with the writes
+//! after it, and tried again until it is durable; meanwhile the store's health says why, and the
+//! engine refuses further changes with that error instead of pretending. A full disk is the usual
+//! cause: once space is freed the waiting writes go through and the engine takes changes again. A
+//! read that fails cannot be tried again (samod went on without it), so only a restart clears it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use samod::storage::{Storage, StorageKey};
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+
+/// How long waiting writes rest between tries.
+const RETRY: Duration = Duration::from_millis(250);
 
 /// Document storage for samod, backed by [`Store`].
 #[derive(Clone, Debug)]
 pub struct DocStorage {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     store: Store,
-    failure: Arc<Mutex<Option<String>>>,
+    health: Mutex<Health>,
+    /// Writes not yet durable, oldest first. Holding it keeps writes in order.
+    waiting: tokio::sync::Mutex<VecDeque<Write>>,
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    /// A read that failed: samod went on without its data.
+    read: Option<String>,
+    /// Why the oldest waiting write failed last, and whether the disk was full.
+    write: Option<(String, bool)>,
+}
+
+/// One change to the stored chunks.
+#[derive(Clone, Debug)]
+enum Write {
+    Put(String, Arc<Vec<u8>>),
+    Delete(String),
+}
+
+impl Write {
+    fn what(&self) -> String {
+        match self {
+            Self::Put(key, _) => format!("store document chunk {key}"),
+            Self::Delete(key) => format!("delete document chunk {key}"),
+        }
+    }
+
+    fn apply(&self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            Self::Put(key, data) => store.doc_put(key, data),
+            Self::Delete(key) => store.doc_delete(key),
+        }
+    }
 }
 
 fn key_string(key: &StorageKey) -> String {
@@ -32,51 +77,112 @@ impl DocStorage {
     /// Storage over `store`.
     pub fn new(store: Store) -> Self {
         Self {
-            store,
-            failure: Arc::default(),
+            inner: Arc::new(Inner {
+                store,
+                health: Mutex::default(),
+                waiting: tokio::sync::Mutex::default(),
+            }),
         }
     }
 
-    /// The last write that could not be made durable, if any.
-    pub fn failure(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.inner.health.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn fail(&self, what: String) {
+    /// Why no further changes can be accepted now, if they cannot: a read that failed (until a
+    /// restart), or a write that is still waiting to be made durable.
+    pub fn failure(&self) -> Option<String> {
+        let health = self.health();
+        health
+            .read
+            .clone()
+            .or_else(|| health.write.as_ref().map(|(what, _)| what.clone()))
+    }
+
+    /// Whether the only thing in the way is a full disk: writes wait until space is freed.
+    pub fn disk_full(&self) -> bool {
+        let health = self.health();
+        health.read.is_none() && health.write.as_ref().is_some_and(|(_, full)| *full)
+    }
+
+    fn fail_read(&self, what: String) {
         tracing::error!("{what}");
-        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(what);
+        self.health().read = Some(what);
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
-    ) -> Result<T, String> {
-        let store = self.store.clone();
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, (String, bool)> {
+        let store = self.inner.store.clone();
         match tokio::task::spawn_blocking(move || f(&store)).await {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("storage task failed: {e}")),
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err((e.to_string(), matches!(e, StoreError::Full { .. }))),
+            Err(e) => Err((format!("storage task failed: {e}"), false)),
         }
     }
 
-    async fn write(
-        &self,
-        what: &str,
-        f: impl Fn(&Store) -> Result<(), crate::store::StoreError> + Send + Sync + 'static,
-    ) {
-        let f = Arc::new(f);
-        let mut last = String::new();
+    async fn apply(&self, write: &Write) -> Result<(), (String, bool)> {
+        let w = write.clone();
+        self.blocking(move |s| w.apply(s))
+            .await
+            .map_err(|(e, full)| (format!("could not {}: {e}", write.what()), full))
+    }
+
+    /// Makes a write durable, after the writes still waiting; one that fails waits too.
+    async fn write(&self, write: Write) {
+        let mut waiting = self.inner.waiting.lock().await;
+        waiting.push_back(write.clone());
+        if waiting.len() > 1 {
+            return;
+        }
+        let mut last = (String::new(), false);
         for attempt in 0..3u32 {
-            let g = f.clone();
-            match self.blocking(move |s| g(s)).await {
-                Ok(()) => return,
+            match self.apply(&write).await {
+                Ok(()) => {
+                    waiting.pop_front();
+                    return;
+                }
                 Err(e) => last = e,
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
         }
-        self.fail(format!("could not {what}: {last}"));
+        tracing::error!("{}; it is kept and tried again", last.0);
+        self.health().write = Some(last);
+        self.retry_later();
+    }
+
+    /// Tries the waiting writes again from time to time until all are durable, or the storage
+    /// is dropped.
+    fn retry_later(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RETRY).await;
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                if (Self { inner }).flush().await {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Writes what waits, oldest first; true once nothing waits.
+    async fn flush(&self) -> bool {
+        let mut waiting = self.inner.waiting.lock().await;
+        while let Some(write) = waiting.front().cloned() {
+            if let Err(e) = self.apply(&write).await {
+                self.health().write = Some(e);
+                return false;
+            }
+            waiting.pop_front();
+        }
+        if self.health().write.take().is_some() {
+            tracing::info!("the document writes that waited are durable now");
+        }
+        true
     }
 }
 
@@ -85,8 +191,8 @@ impl Storage for DocStorage {
         let k = key_string(&key);
         match self.blocking(move |s| s.doc_get(&k)).await {
             Ok(v) => v,
-            Err(e) => {
-                self.fail(format!("could not read document chunk {key}: {e}"));
+            Err((e, _)) => {
+                self.fail_read(format!("could not read document chunk {key}: {e}"));
                 None
             }
         }
@@ -99,8 +205,8 @@ impl Storage for DocStorage {
                 .into_iter()
                 .filter_map(|(k, v)| parse_key(&k).map(|k| (k, v)))
                 .collect(),
-            Err(e) => {
-                self.fail(format!(
+            Err((e, _)) => {
+                self.fail_read(format!(
                     "could not read document chunks under {prefix}: {e}"
                 ));
                 HashMap::new()
@@ -109,19 +215,11 @@ impl Storage for DocStorage {
     }
 
     async fn put(&self, key: StorageKey, data: Vec<u8>) {
-        let k = key_string(&key);
-        let data = Arc::new(data);
-        self.write(&format!("store document chunk {key}"), move |s| {
-            s.doc_put(&k, &data)
-        })
-        .await
+        self.write(Write::Put(key_string(&key), Arc::new(data)))
+            .await
     }
 
     async fn delete(&self, key: StorageKey) {
-        let k = key_string(&key);
-        self.write(&format!("delete document chunk {key}"), move |s| {
-            s.doc_delete(&k)
-        })
-        .await
+        self.write(Write::Delete(key_string(&key))).await
     }
 }

@@ -13,6 +13,7 @@ mod drafts;
 mod feedback;
 mod inbox;
 mod invites;
+pub use inbox::AllowRule;
 pub use invites::InviteRefusal;
 
 /// The database file, inside the data directory.
@@ -34,6 +35,15 @@ pub enum StoreError {
         /// What SQLite said.
         detail: String,
     },
+    /// The disk holding the database is full; nothing was written.
+    #[error(
+        "the disk is full: the store {path} cannot be written; free some space on that disk and \
+         try again (nothing saved before is lost)"
+    )]
+    Full {
+        /// The file.
+        path: PathBuf,
+    },
     /// The database was written by a newer Backstory.
     #[error(
         "store {path} has schema version {found}, newer than this Backstory understands ({SCHEMA_VERSION})"
@@ -53,7 +63,10 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     /// A stored value did not decode.
-    #[error("store {path}: a stored {what} does not decode: {detail}")]
+    #[error(
+        "store {path}: a stored {what} does not decode ({detail}); the store is damaged: restore it \
+         from a backup or move it away"
+    )]
     Decode {
         /// The file.
         path: PathBuf,
@@ -72,29 +85,42 @@ pub struct Store {
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
+    use rusqlite::Error as E;
     matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    ) || matches!(
+        // A stored value of another type than its column's, or text that is not UTF-8: the
+        // store only ever writes the right types, so the file was damaged.
+        e,
+        E::Utf8Error(..) | E::FromSqlConversionFailure(..) | E::InvalidColumnType(..)
     )
+}
+
+/// The store's error for what SQLite said about `path`.
+fn classify(path: &Path, source: rusqlite::Error) -> StoreError {
+    if is_corruption(&source) {
+        StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: source.to_string(),
+        }
+    } else if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        StoreError::Full {
+            path: path.to_path_buf(),
+        }
+    } else {
+        StoreError::Sql {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the store in `dir`, checks its integrity and migrates it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join(DB_FILE);
-        let sql = |source: rusqlite::Error| {
-            if is_corruption(&source) {
-                StoreError::Corrupt {
-                    path: path.clone(),
-                    detail: source.to_string(),
-                }
-            } else {
-                StoreError::Sql {
-                    path: path.clone(),
-                    source,
-                }
-            }
-        };
+        let sql = |source: rusqlite::Error| classify(&path, source);
         let conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sql)?;
@@ -242,17 +268,7 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        if is_corruption(&source) {
-            StoreError::Corrupt {
-                path: self.path.to_path_buf(),
-                detail: source.to_string(),
-            }
-        } else {
-            StoreError::Sql {
-                path: self.path.to_path_buf(),
-                source,
-            }
-        }
+        classify(&self.path, source)
     }
 
     fn decode(&self, what: &'static str, e: impl std::fmt::Display) -> StoreError {

@@ -355,6 +355,11 @@ impl Device {
         self.node.as_ref().expect("running").signal("CONT");
     }
 
+    /// The running node's process id.
+    pub fn pid(&self) -> u32 {
+        self.node.as_ref().expect("running").pid()
+    }
+
     /// Sets a variable of the node's environment from its next start.
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);
@@ -434,6 +439,8 @@ pub fn wait_sees(d: &Device, contact: &str, want: &[&str]) {
     );
 }
 
+/// Arbitrary and damaged bytes for every decoder, with the checks of their answers.
+pub mod decoders;
 /// Adversarial devices for privacy tests.
 pub mod intruder;
 /// Stand-in video players for the watcher's tests.

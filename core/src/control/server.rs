@@ -1,16 +1,13 @@
 //! The engine side of the control socket.
 
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
-use super::{Frame, Reply, SOCKET_FILE};
+use super::{Frame, FrameError, Reply, SOCKET_FILE, read_frame};
 use crate::engine::Engine;
 use crate::error::{ApiError, EngineError, ErrorCode};
-
-/// The longest request line accepted.
-const MAX_LINE: usize = 1024 * 1024;
 
 /// A bound control socket, ready to serve.
 pub struct Server {
@@ -73,33 +70,28 @@ async fn connection(engine: Engine, stream: UnixStream, mut stop: watch::Receive
     let mut lines = BufReader::new(read);
     let mut line = String::new();
     loop {
-        line.clear();
-        let mut limited = (&mut lines).take(MAX_LINE as u64 + 1);
-        let n = tokio::select! {
+        let frame = tokio::select! {
             biased;
             _ = stop.changed() => return,
-            n = limited.read_line(&mut line) => n,
+            frame = read_frame(&mut lines, &mut line) => frame,
         };
-        match n {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        if line.len() > MAX_LINE {
-            // The rest of an oversized line cannot be told from the next request: hang up.
-            let reply = error_reply(ErrorCode::InvalidInput, "request too long".into());
-            let _gone = send(&mut write, &reply).await;
-            return;
-        }
-        let reply = match serde_json::from_str::<Frame>(&line) {
-            Ok(Frame::Events) => {
+        let reply = match frame {
+            Ok(None) | Err(FrameError::Io(_)) => return,
+            Err(FrameError::TooLong) => {
+                // The rest of an oversized line cannot be told from the next request: hang up.
+                let reply = error_reply(ErrorCode::InvalidInput, "request too long".into());
+                let _gone = send(&mut write, &reply).await;
+                return;
+            }
+            Ok(Some(Frame::Events)) => {
                 stream_events(&engine, &mut write, &mut stop).await;
                 return;
             }
-            Ok(Frame::Call { request }) => match engine.call(request).await {
+            Ok(Some(Frame::Call { request })) => match engine.call(request).await {
                 Ok(r) => Reply::Ok(Box::new(r)),
                 Err(e) => Reply::Err(e),
             },
-            Err(e) => error_reply(ErrorCode::InvalidInput, format!("bad request: {e}")),
+            Err(e @ FrameError::Invalid(_)) => error_reply(ErrorCode::InvalidInput, e.to_string()),
         };
         if send(&mut write, &reply).await.is_err() {
             return;

@@ -21,10 +21,24 @@ pub(crate) struct Media {
     grants: BlobGrants,
 }
 
-fn io(path: &Path, e: &dyn std::fmt::Display) -> EngineError {
-    EngineError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
+/// Room kept free beyond what the blob store takes in: its database grows too, and a write that
+/// fails there stops the blob store until a restart.
+const HEADROOM: u64 = 8 << 20;
+
+/// The engine's error for what the blob store said about `path`: the operating system's error
+/// it wraps says what happened (a full disk is its own error).
+fn io(path: &Path, e: &(dyn std::error::Error + 'static)) -> EngineError {
+    let path = path.to_path_buf();
+    match crate::error::os_error(e) {
+        Some(os) if crate::error::is_disk_full(os) => EngineError::DiskFull { path },
+        Some(os) => EngineError::Io {
+            path,
+            source: std::io::Error::new(os.kind(), format!("{e}: {os}")),
+        },
+        None => EngineError::Io {
+            path,
+            source: std::io::Error::other(e.to_string()),
+        },
     }
 }
 
@@ -50,6 +64,44 @@ impl Media {
         iroh_blobs::BlobsProtocol::new(&self.blobs, Some(self.grants.gatekeeper()))
     }
 
+    fn dir(&self) -> PathBuf {
+        self.device.dir().join("blobs")
+    }
+
+    /// Refuses to store `size` bytes where the disk has no room for them and some headroom, rather
+    /// than letting the blob store run out of space (see [`HEADROOM`]).
+    fn check_room(&self, size: u64) -> Result<(), EngineError> {
+        let path = self.dir();
+        // Where the free space cannot be told, the write itself says whether it fits.
+        let Ok(stat) = rustix::fs::statvfs(&path) else {
+            return Ok(());
+        };
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        if free < size.saturating_add(HEADROOM) {
+            return Err(EngineError::NoRoom { path, size, free });
+        }
+        Ok(())
+    }
+
+    /// The error for a blob store operation that failed with `error`; a blob store that stopped
+    /// altogether says so instead, as only a restart brings it back.
+    async fn failed(&self, error: EngineError) -> EngineError {
+        if self.blobs.tags().get("backstory").await.is_err() {
+            tracing::error!("the blob store stopped: {error}");
+            return EngineError::MediaStoreStopped { path: self.dir() };
+        }
+        error
+    }
+
+    /// Waits until what the blob store took in is committed to its database: its commits are
+    /// batched, and an entry is acknowledged only once its media is durable too.
+    async fn sync(&self) -> Result<(), EngineError> {
+        match self.blobs.sync_db().await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.failed(io(&self.dir(), &e)).await),
+        }
+    }
+
     /// The size limit for one attachment.
     pub(crate) async fn limit(&self) -> Result<u64, EngineError> {
         Ok(self
@@ -67,7 +119,18 @@ impl Media {
         let checked = tokio::task::spawn_blocking(move || crate::media::check(&p, limit))
             .await
             .map_err(|_| EngineError::Stopped)??;
-        let tag = self.blobs.add_path(path).await.map_err(|e| io(path, &e))?;
+        self.check_room(checked.size)?;
+        let tag = match self.blobs.add_path(path).await {
+            Ok(tag) => tag,
+            Err(e) => {
+                return Err(match self.failed(io(path, &e)).await {
+                    // The file was read; it is the blob store that could not grow.
+                    EngineError::DiskFull { .. } => EngineError::DiskFull { path: self.dir() },
+                    other => other,
+                });
+            }
+        };
+        self.sync().await?;
         Ok(crate::media::kind_for(MediaRef {
             hash: tag.hash.to_hex(),
             size: checked.size,
@@ -93,12 +156,12 @@ impl Media {
                 limit,
             });
         }
-        let store_dir = self.device.dir().join("blobs");
-        let tag = self
-            .blobs
-            .add_bytes(bytes)
-            .await
-            .map_err(|e| io(&store_dir, &e))?;
+        self.check_room(size)?;
+        let tag = match self.blobs.add_bytes(bytes).await {
+            Ok(tag) => tag,
+            Err(e) => return Err(self.failed(io(&self.dir(), &e)).await),
+        };
+        self.sync().await?;
         Ok(MediaRef {
             hash: tag.hash.to_hex(),
             size,
@@ -113,12 +176,10 @@ impl Media {
             .hash
             .parse()
             .map_err(|_| EngineError::InvalidInput(format!("bad hash {}", media.hash)))?;
-        let store_dir = self.device.dir().join("blobs");
-        self.blobs
-            .get_bytes(hash)
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| io(&store_dir, &e))
+        match self.blobs.get_bytes(hash).await {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(e) => Err(self.failed(io(&self.dir(), &e)).await),
+        }
     }
 
     /// Fetches a blob from a contact's device unless it is here already, reporting progress as
@@ -144,16 +205,13 @@ impl Media {
             .hash
             .parse()
             .map_err(|_| EngineError::InvalidInput(format!("bad hash in entry {entry}")))?;
-        let store_dir = self.device.dir().join("blobs");
         let remote = self.blobs.remote();
-        if remote
-            .local(hash)
-            .await
-            .map_err(|e| io(&store_dir, &e))?
-            .is_complete()
-        {
-            return Ok(hash);
+        match remote.local(hash).await {
+            Ok(local) if local.is_complete() => return Ok(hash),
+            Ok(_) => {}
+            Err(e) => return Err(self.failed(io(&self.dir(), &e)).await),
         }
+        self.check_room(media.size)?;
         let peer = contact
             .peer
             .clone()
@@ -192,6 +250,16 @@ impl Media {
                     }
                 }
                 GetProgressItem::Done(_) => break,
+                GetProgressItem::Error(e)
+                    if e.iroh_error_code() == Some(iroh_blobs::protocol::ERR_INTERNAL) =>
+                {
+                    // Their device has the entry but could not read the media from its store.
+                    return Err(EngineError::MediaUnavailable {
+                        contact: contact.name.clone(),
+                        name: media.name.clone(),
+                        hash: media.hash.clone(),
+                    });
+                }
                 GetProgressItem::Error(e) => {
                     let refused = e.iroh_error_code() == Some(iroh_blobs::protocol::ERR_PERMISSION);
                     return Err(NetError::Unreachable {
@@ -216,11 +284,10 @@ impl Media {
         hash: iroh_blobs::Hash,
         out: &Path,
     ) -> Result<(), EngineError> {
-        self.blobs
-            .export(hash, out)
-            .await
-            .map(|_| ())
-            .map_err(|e| io(out, &e))
+        match self.blobs.export(hash, out).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.failed(io(out, &e)).await),
+        }
     }
 
     /// The local copy a window may show: `<data>/media/<hash>.<ext>` (see

@@ -16,10 +16,13 @@ use crate::error::EngineError;
 /// The first line of a panel file.
 const MAGIC: &str = "BACKSTORY-PANEL 1";
 
-#[derive(Serialize, Deserialize)]
-struct Header {
-    from: String,
-    doc: String,
+/// The second line of a panel file: who wrote it, and which of their documents it carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelFileHeader {
+    /// The author's endpoint id.
+    pub from: String,
+    /// The author's outbox document id.
+    pub doc: String,
 }
 
 /// Writes my panel for a contact (only what they may see) to a file they can import.
@@ -31,7 +34,7 @@ pub(crate) async fn export(
 ) -> Result<(), EngineError> {
     let handle = docs.get(&contact.outbox).await?;
     let bytes = handle.with_document_async(|doc| doc.save()).await?;
-    let header = serde_json::to_string(&Header {
+    let header = serde_json::to_string(&PanelFileHeader {
         from: device.id(),
         doc: contact.outbox.clone(),
     })
@@ -113,14 +116,14 @@ pub(crate) async fn import(
 }
 
 /// Splits and checks a panel file: magic line, header line, then an Automerge document whose owner
-/// is the header's author.
-fn parse_panel_file(bytes: &[u8]) -> Result<(Header, Automerge), EngineError> {
+/// is the header's author. Any other bytes are refused with [`EngineError::BadImport`].
+pub fn parse_panel_file(bytes: &[u8]) -> Result<(PanelFileHeader, Automerge), EngineError> {
     let bad = |m: &str| EngineError::BadImport(m.to_string());
     let mut parts = bytes.splitn(3, |b| *b == b'\n');
     if parts.next() != Some(MAGIC.as_bytes()) {
         return Err(bad("not a Backstory panel file"));
     }
-    let header: Header = parts
+    let header: PanelFileHeader = parts
         .next()
         .and_then(|h| serde_json::from_slice(h).ok())
         .ok_or_else(|| bad("the panel file's header is damaged"))?;

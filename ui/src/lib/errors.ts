@@ -26,6 +26,7 @@ const MESSAGES: Record<ErrorCode, MessageKey> = {
   denied: 'error.denied',
   unreachable: 'error.unreachable',
   storage: 'error.storage',
+  disk_full: 'error.disk_full',
   no_engine: 'error.no_engine',
   busy: 'error.busy',
   capture_failed: 'error.capture_failed',
