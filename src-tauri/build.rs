@@ -49,7 +49,7 @@ fn main() {
         "advance_clock",
         "inspect",
         "comment",
-        "delete_comment",
+        "remove_comment",
         "feedback",
         "fetch_comment_audio",
         "begin_view",

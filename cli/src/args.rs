@@ -39,8 +39,9 @@ pub enum Cmd {
     Post(PostArgs),
     /// Edit an entry of one of my panels.
     Edit(EditArgs),
-    /// Delete an entry of one of my panels.
-    Rm {
+    /// Remove an entry from one of my panels.
+    #[command(visible_alias = "rm")]
+    Remove {
         /// The entry id.
         entry: String,
     },
@@ -159,17 +160,17 @@ pub enum Cmd {
         /// Contact name or id.
         contact: String,
         /// The entry id, or `panel` for the panel as a whole.
-        #[arg(required_unless_present = "delete")]
+        #[arg(required_unless_present = "remove")]
         entry: Option<String>,
         /// The text (may be empty with --audio).
-        #[arg(required_unless_present = "delete")]
+        #[arg(required_unless_present = "remove")]
         text: Option<String>,
         /// A voice comment: a sound file, fetched by them alone.
-        #[arg(long, value_name = "FILE", conflicts_with = "delete")]
+        #[arg(long, value_name = "FILE", conflicts_with = "remove")]
         audio: Option<PathBuf>,
-        /// Delete one of my comments on their panel instead.
-        #[arg(long, value_name = "ID")]
-        delete: Option<String>,
+        /// Remove one of my comments on their panel instead.
+        #[arg(long, value_name = "ID", visible_alias = "delete")]
+        remove: Option<String>,
     },
     /// The comments a contact made on my panel for them (`--json` adds mine on theirs).
     Comments {
@@ -230,7 +231,8 @@ pub enum ContactsCmd {
         contact: String,
     },
     /// Unpair: they lose access at once, and my panel for them is deleted.
-    Rm {
+    #[command(visible_alias = "rm")]
+    Remove {
         /// Contact name or id.
         contact: String,
     },
@@ -258,7 +260,8 @@ pub enum CategoriesCmd {
         position: usize,
     },
     /// Remove a category; its entries move to the first remaining one.
-    Rm {
+    #[command(visible_alias = "rm")]
+    Remove {
         /// Category id.
         category: String,
     },
@@ -382,7 +385,8 @@ pub enum DraftsCmd {
         rule: RuleArgs,
     },
     /// Discard a draft.
-    Rm {
+    #[command(visible_alias = "rm")]
+    Remove {
         /// The draft id.
         draft: String,
     },
@@ -396,7 +400,8 @@ pub enum SnapshotCmd {
         entry: String,
     },
     /// Remove the preview: the entry stays a plain link.
-    Rm {
+    #[command(visible_alias = "rm")]
+    Remove {
         /// The link entry's id.
         entry: String,
     },

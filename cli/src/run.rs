@@ -35,14 +35,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 out.contacts(&[c.call(op::Contact { contact }).await?])
             }
             Some(ContactsCmd::Add { name }) => out.contact(&c.call(op::AddContact { name }).await?),
-            Some(ContactsCmd::Rm { contact }) => {
+            Some(ContactsCmd::Remove { contact }) => {
                 let gone = c.call(op::RemoveContact { contact }).await?;
                 out.done(&format!("removed {}", gone.name))
             }
         },
         Cmd::Post(post) => self::post(c, &out, post).await,
         Cmd::Edit(edit) => self::edit(c, &out, edit).await,
-        Cmd::Rm { entry } => {
+        Cmd::Remove { entry } => {
             c.call(op::RemoveEntry {
                 entry: EntryId::new(entry),
             })
@@ -156,7 +156,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?,
             ),
-            SnapshotCmd::Rm { entry } => {
+            SnapshotCmd::Remove { entry } => {
                 c.call(op::RemoveSnapshot {
                     entry: EntryId::new(entry),
                 })
@@ -178,11 +178,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             entry,
             text,
             audio,
-            delete,
+            remove,
         } => {
-            if let Some(comment) = delete {
-                c.call(op::DeleteComment { contact, comment }).await?;
-                return out.done("deleted");
+            if let Some(comment) = remove {
+                c.call(op::RemoveComment { contact, comment }).await?;
+                return out.done("removed");
             }
             let entry = entry.filter(|e| e != "panel" && e != "-").map(EntryId::new);
             let audio = audio
@@ -394,7 +394,7 @@ async fn drafts(c: &mut Client, out: &Out, action: Option<DraftsCmd>) -> anyhow:
                 .await?;
             out.ids(&ids)
         }
-        Some(DraftsCmd::Rm { draft }) => {
+        Some(DraftsCmd::Remove { draft }) => {
             c.call(op::DiscardDraft {
                 draft: DraftId::new(draft),
             })
@@ -483,7 +483,7 @@ async fn categories(
             .await?;
             out.done("moved")
         }
-        Some(CategoriesCmd::Rm { category }) => {
+        Some(CategoriesCmd::Remove { category }) => {
             let fallback = c
                 .call(op::RemoveCategory {
                     contact,

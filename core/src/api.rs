@@ -289,8 +289,8 @@ macro_rules! with_operations {
                 /// A voice comment: a sound file, or a recording made in the window.
                 pub audio: Option<$crate::feedback::AudioInput>,
             } -> $crate::feedback::CommentView;
-            /// Deletes one of my comments on a contact's panel.
-            DeleteComment delete_comment {
+            /// Removes one of my comments on a contact's panel.
+            RemoveComment remove_comment {
                 /// Contact id or name.
                 pub contact: String,
                 /// The comment's id.

@@ -46,6 +46,8 @@ pub use backstory_crdt as crdt;
 
 pub use api::{OPERATIONS, Op, Request, Response, op};
 pub use contact::{Contact, ContactId, PeerState};
+/// The panel file reader, public so it can be tested with any bytes.
+pub use engine::transfer::{PanelFileHeader, parse_panel_file};
 pub use engine::{Engine, Options};
 pub use error::{ApiError, EngineError, ErrorCode};
 pub use event::{Document, Event};

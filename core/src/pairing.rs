@@ -119,6 +119,46 @@ pub async fn recv<R: AsyncRead + Unpin, T: DeserializeOwned>(r: &mut R) -> std::
     serde_json::from_slice(&buf).map_err(std::io::Error::other)
 }
 
+/// Why pairing failed. Nothing is recorded on either side when it does.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PairError {
+    /// The ticket could not be read or has expired.
+    #[error(transparent)]
+    Ticket(#[from] crate::ticket::TicketError),
+    /// The ticket is my own.
+    #[error("this ticket is your own; give it to the person you want to pair with")]
+    SelfPairing,
+    /// We are paired already.
+    #[error("you are already paired with {0}")]
+    AlreadyPaired(String),
+    /// The inviter refused.
+    #[error("{}", refusal_message(*.0))]
+    Refused(Refusal),
+    /// The connection broke during pairing.
+    #[error("pairing was interrupted: {0}")]
+    Lost(String),
+}
+
+fn refusal_message(r: Refusal) -> &'static str {
+    use Refusal as R;
+    match r {
+        R::UnknownTicket => {
+            "the inviter knows no such ticket (wrong secret, or a ticket they did not make)"
+        }
+        R::Expired => "the ticket expired; ask for a new one",
+        R::Used => "the ticket was used already; each ticket pairs once",
+        R::AlreadyPaired => "you are already paired with this person",
+        R::Denied => "the inviter declined",
+        R::TimedOut => "the inviter did not approve in time",
+        R::BadRequest => "the inviter could not read the request",
+        R::DocumentInUse => {
+            "pairing named a document that is already in use on this device (a panel is never \
+             shared twice); pairing refused"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

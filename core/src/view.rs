@@ -9,6 +9,7 @@ use backstory_crdt::{Category, CategoryId, Entry, PanelChanges, PanelView, Times
 use serde::{Deserialize, Serialize};
 
 use crate::contact::{Contact, ContactId, PeerState};
+pub use crate::store::AllowRule;
 
 /// Who I am.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,18 +331,6 @@ pub struct InspectedDoc {
     pub changes: Vec<serde_json::Value>,
     /// What the document holds now, as JSON (text fields as strings).
     pub content: serde_json::Value,
-}
-
-/// A player whose sightings are published without asking, to chosen contacts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AllowRule {
-    /// The player's name, as the watcher reports it (`mpv`, `vlc`, …).
-    pub player: String,
-    /// Who its videos go to.
-    pub contacts: Vec<ContactId>,
-    /// Since when.
-    pub since: Timestamp,
 }
 
 /// Whether the video watcher runs, and why not when it does not.

@@ -528,7 +528,7 @@ async fn comments_made_while_the_author_is_stopped_arrive_when_it_starts() {
 
     // Bob deletes the text comment: it leaves Ann's chat and editor.
     let text_comment = f.comments[0].id.clone();
-    bob.run(op::DeleteComment {
+    bob.run(op::RemoveComment {
         contact: "Ann".into(),
         comment: text_comment.clone(),
     })
@@ -539,7 +539,7 @@ async fn comments_made_while_the_author_is_stopped_arrive_when_it_starts() {
     })
     .await;
     let err = bob
-        .run(op::DeleteComment {
+        .run(op::RemoveComment {
             contact: "Ann".into(),
             comment: text_comment,
         })

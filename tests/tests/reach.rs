@@ -281,7 +281,7 @@ fn every_operation_of_the_api_is_reachable_from_the_cli() {
     );
     t.run(ann, &["views", "bob"]);
     t.run(ann, &["chat", "bob"]);
-    t.run(bob, &["comment", "ann", "--delete", &spoken]);
+    t.run(bob, &["comment", "ann", "--remove", &spoken]);
     // A link whose page cannot be fetched (a private address, refused) is posted with the
     // reason; its snapshot can be taken again and removed.
     let link = t.run(

@@ -337,3 +337,58 @@ fn an_mpris_player_is_suggested_when_it_starts_playing() {
     let all = inbox(&ann)["suggestions"].to_string();
     assert!(!all.contains("yesterday"), "{all}");
 }
+
+#[test]
+fn the_watcher_follows_its_settings_while_the_node_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let ann = device("Ann", home.path(), None);
+    cli_ok(ann.path(), &["settings", "set", "watcher.interval", "5s"]);
+    // Only celluloid is watched: mpv, a default player, is left alone from now on.
+    cli_ok(
+        ann.path(),
+        &["settings", "set", "watcher.players", "celluloid"],
+    );
+    wait_running(&ann);
+    let films = home.path().join("films");
+    let root = films.display().to_string();
+    videos(
+        &films,
+        &[
+            "by-mpv.mkv",
+            "by-celluloid.mkv",
+            "while-off.mkv",
+            "back-on.mkv",
+        ],
+    );
+    let bin = home.path().join("bin");
+    let mut players = Players::default();
+    players.start(&bin, "mpv", &["by-mpv.mkv"], &films);
+    players.start(&bin, "celluloid", &["by-celluloid.mkv"], &films);
+    // The celluloid video arriving shows the poll that saw mpv ran.
+    wait_suggested(&ann, &root, &[format!("{root}/by-celluloid.mkv")]);
+    players.stop_all();
+
+    // Off: the watcher says so, and a video played meanwhile is never looked at.
+    cli_ok(ann.path(), &["settings", "set", "watcher.enabled", "off"]);
+    let stopped = eventually(PATIENCE, || {
+        (inbox(&ann)["watcher"]["running"] == Value::Bool(false)).then_some(())
+    });
+    assert!(stopped.is_some(), "the watcher still runs: {}", inbox(&ann));
+    players.start(&bin, "celluloid", &["while-off.mkv"], &films);
+    // Three poll intervals with the player running.
+    std::thread::sleep(Duration::from_secs(15));
+    players.stop_all();
+
+    // On again: the next video is suggested, and the one played while it was off is not.
+    cli_ok(ann.path(), &["settings", "set", "watcher.enabled", "on"]);
+    wait_running(&ann);
+    players.start(&bin, "celluloid", &["back-on.mkv"], &films);
+    wait_suggested(
+        &ann,
+        &root,
+        &[
+            format!("{root}/by-celluloid.mkv"),
+            format!("{root}/back-on.mkv"),
+        ],
+    );
+}

@@ -17,7 +17,7 @@ vi.mock('../src/lib/api', () => ({
   settings: vi.fn(),
   setContactReceipts: vi.fn(),
   comment: vi.fn(),
-  deleteComment: vi.fn(),
+  removeComment: vi.fn(),
 }));
 
 let emit: ((e: unknown) => void) | null = null;

@@ -244,10 +244,10 @@ impl Engine {
                 let c = find(r.contact).await?;
                 Response::Comment(p.feedback.comment(&c, r.entry, r.text, r.audio).await?)
             }
-            Request::DeleteComment(r) => {
+            Request::RemoveComment(r) => {
                 let c = find(r.contact).await?;
-                p.feedback.delete_comment(&c, &r.comment).await?;
-                Response::DeleteComment(())
+                p.feedback.remove_comment(&c, &r.comment).await?;
+                Response::RemoveComment(())
             }
             Request::Feedback(r) => {
                 let c = find(r.contact).await?;

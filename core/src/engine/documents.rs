@@ -1,5 +1,5 @@
 //! The documents: samod's repository over the SQLite store, with the handles opened so far and the
-//! store's health (a document write that could not be made durable stops all further writes).
+//! store's health (while a document write waits to be made durable, no further changes are taken).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,9 +35,13 @@ impl Documents {
         &self.repo
     }
 
-    /// Refuses new work once a document write could not be made durable.
+    /// Refuses new work while a document write waits to be made durable (on a full disk, until
+    /// space is freed), or once a read failed.
     pub(crate) fn check_health(&self) -> Result<(), EngineError> {
         match self.storage.failure() {
+            Some(_) if self.storage.disk_full() => Err(EngineError::DiskFull {
+                path: self.device.store().path().to_path_buf(),
+            }),
             Some(f) => Err(EngineError::StorageFailed(f)),
             None => Ok(()),
         }

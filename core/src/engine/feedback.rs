@@ -241,9 +241,9 @@ impl Feedback {
         Ok(view)
     }
 
-    /// Deletes one of my comments on their panel (copies they already have stay in the
+    /// Removes one of my comments on their panel (copies they already have stay in the
     /// document's history, as with any edit).
-    pub(crate) async fn delete_comment(
+    pub(crate) async fn remove_comment(
         &self,
         contact: &Contact,
         comment: &str,

@@ -4,8 +4,8 @@
 //! contact). No IO, no clock, no randomness here: `now` and the lookups come in as inputs, so every
 //! path — each kind of bad ticket among them — is a unit test.
 
+use super::PairError;
 use super::{Answer, Join, Refusal};
-use crate::error::PairError;
 use crate::store::InviteRefusal;
 use crate::ticket::Ticket;
 

@@ -5,7 +5,20 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::contact::ContactId;
-use crate::view::AllowRule;
+use backstory_crdt::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A player whose sightings are published without asking, to chosen contacts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AllowRule {
+    /// The player's name, as the watcher reports it (`mpv`, `vlc`, …).
+    pub player: String,
+    /// Who its videos go to.
+    pub contacts: Vec<ContactId>,
+    /// Since when.
+    pub since: Timestamp,
+}
 
 impl Store {
     /// Records that the video `key` was seen on `day`; false when it was already, or when it was

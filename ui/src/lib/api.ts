@@ -143,7 +143,7 @@ export const advanceClock = (millis: number) => call(commands.advanceClock(milli
 export const inspect = () => call(commands.inspect());
 export const comment = (id: string, entry: string | null, text: string, audio: AudioInput | null = null) =>
   call(commands.comment(id, entry, text, audio));
-export const deleteComment = (id: string, comment: string) => call(commands.deleteComment(id, comment));
+export const removeComment = (id: string, comment: string) => call(commands.removeComment(id, comment));
 export const feedback = (id: string) => call(commands.feedback(id));
 /** Fetches a voice comment's recording; answers the local copy a window may play. */
 export const fetchCommentAudio = async (id: string, comment: string) =>

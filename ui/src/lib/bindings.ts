@@ -116,8 +116,8 @@ export const commands = {
 	 *  recording; sent even with receipts off. Answers once it is durable.
 	 */
 	comment: (contact: string, entry: EntryId | null, text: string, audio: AudioInput | null) => typedError<CommentView, ApiError>(__TAURI_INVOKE("comment", { contact, entry, text, audio })),
-	/**  Deletes one of my comments on a contact's panel. */
-	deleteComment: (contact: string, comment: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_comment", { contact, comment })),
+	/**  Removes one of my comments on a contact's panel. */
+	removeComment: (contact: string, comment: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_comment", { contact, comment })),
 	/**
 	 *  What a contact said and did on my panel for them — comments, viewing sessions,
 	 *  per-entry signals and the ranking by views — and my comments on theirs.
@@ -496,6 +496,11 @@ export type ErrorCode =
 "unreachable" | 
 /**  The store or a file could not be read or written. */
 "storage" | 
+/**
+ *  The disk holding the data directory is full: nothing more can be saved until space is
+ *  freed. Nothing saved before is lost.
+ */
+"disk_full" | 
 /**  No engine is running on the data directory. */
 "no_engine" | 
 /**  Another engine holds the data directory. */
