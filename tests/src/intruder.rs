@@ -134,7 +134,11 @@ impl Intruder {
         let doc_id: samod::DocumentId = doc.parse().expect("doc id");
         let deadline = tokio::time::Instant::now() + timeout;
         while tokio::time::Instant::now() < deadline {
-            if let Ok(Some(h)) = self.repo.find(doc_id.clone()).await {
+            // A device drops requests for documents it does not share with us, so a find may
+            // never hear back: it is bounded by the deadline too.
+            if let Ok(Ok(Some(h))) =
+                tokio::time::timeout_at(deadline, self.repo.find(doc_id.clone())).await
+            {
                 return Some(h);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -11,6 +11,9 @@ use super::device::Device;
 use crate::error::EngineError;
 use crate::storage::DocStorage;
 
+/// How long a find waits for peers to answer before the document counts as not there.
+const FIND_PATIENCE: Duration = Duration::from_secs(20);
+
 /// The repository and its open documents; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Documents {
@@ -80,7 +83,14 @@ impl Documents {
         let doc_id: DocumentId = id
             .parse()
             .map_err(|_| EngineError::InvalidInput(format!("bad document id {id}")))?;
-        let Some(handle) = self.repo.find(doc_id).await? else {
+        // A peer drops requests for documents it does not share with this device, so a find
+        // that has to ask may never hear back: after a while the document counts as not there
+        // (callers that wait for it ask again).
+        let Ok(found) = tokio::time::timeout(FIND_PATIENCE, self.repo.find(doc_id)).await else {
+            tracing::debug!("document {id} not found in time");
+            return Ok(None);
+        };
+        let Some(handle) = found? else {
             return Ok(None);
         };
         self.remember(id.to_string(), handle.clone());
