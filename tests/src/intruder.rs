@@ -102,15 +102,8 @@ impl Intruder {
         }
     }
 
-    /// Connects to a device for sync and asks it for a document; `None` if nothing comes within
-    /// the timeout.
-    pub async fn find(
-        &self,
-        peer: &str,
-        addrs: &[SocketAddr],
-        doc: &str,
-        timeout: Duration,
-    ) -> Option<DocHandle> {
+    /// Dials `peer` for sync, retrying a few times; the connection lasts as long as the handle.
+    fn dial_sync(&self, peer: &str, addrs: &[SocketAddr]) -> samod::DialerHandle<DialFailed> {
         let id: EndpointId = peer.parse().expect("peer id");
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
@@ -121,8 +114,7 @@ impl Intruder {
             max_delay: Duration::from_millis(500),
             max_retries: Some(3),
         };
-        let _dialer = self
-            .repo
+        self.repo
             .dial(
                 backoff,
                 Arc::new(Dial {
@@ -130,7 +122,19 @@ impl Intruder {
                     addr,
                 }),
             )
-            .expect("dial");
+            .expect("dial")
+    }
+
+    /// Connects to a device for sync and asks it for a document; `None` if nothing comes within
+    /// the timeout.
+    pub async fn find(
+        &self,
+        peer: &str,
+        addrs: &[SocketAddr],
+        doc: &str,
+        timeout: Duration,
+    ) -> Option<DocHandle> {
+        let _dialer = self.dial_sync(peer, addrs);
         let doc_id: samod::DocumentId = doc.parse().expect("doc id");
         let deadline = tokio::time::Instant::now() + timeout;
         while tokio::time::Instant::now() < deadline {
@@ -308,26 +312,7 @@ impl Intruder {
         n: usize,
         each: Duration,
     ) -> usize {
-        let id: EndpointId = peer.parse().expect("peer id");
-        let mut addr = EndpointAddr::new(id);
-        for a in addrs {
-            addr = addr.with_ip_addr(*a);
-        }
-        let backoff = BackoffConfig {
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(500),
-            max_retries: Some(3),
-        };
-        let _dialer = self
-            .repo
-            .dial(
-                backoff,
-                Arc::new(Dial {
-                    endpoint: self.endpoint.clone(),
-                    addr,
-                }),
-            )
-            .expect("dial");
+        let _dialer = self.dial_sync(peer, addrs);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let asks = (0..n).map(|_| {
             let repo = self.repo.clone();
