@@ -65,6 +65,10 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// Where the engine gets randomness.
     pub rng: Arc<dyn Rng>,
+    /// In local mode, the one loopback address to bind (`None`: `BACKSTORY_LOOPBACK`, else all
+    /// addresses): two engines in one process on different address families reach each other
+    /// only through whatever a test puts between them.
+    pub loopback: Option<std::net::IpAddr>,
 }
 
 impl Default for Options {
@@ -73,6 +77,7 @@ impl Default for Options {
             network: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(SystemRng),
+            loopback: None,
         }
     }
 }
@@ -94,6 +99,14 @@ impl Options {
     /// The same options with a source of randomness.
     pub fn rng(self, rng: Arc<dyn Rng>) -> Self {
         Self { rng, ..self }
+    }
+
+    /// The same options, binding only `ip` (a loopback address) in local mode.
+    pub fn loopback(self, ip: std::net::IpAddr) -> Self {
+        Self {
+            loopback: Some(ip),
+            ..self
+        }
     }
 }
 
@@ -251,7 +264,9 @@ impl Engine {
         }
         tokio::spawn(scheduler::run(i.device.clone(), i.panels.clone()));
         let bridge = Arc::new(PairingBridge(Arc::downgrade(&i.pairing)));
-        i.network.start(options.network, bridge).await?;
+        i.network
+            .start(options.network, options.loopback, bridge)
+            .await?;
         i.network.refresh_access(&all);
         for contact in &all {
             i.network.connect(contact).await?;

@@ -34,6 +34,7 @@ pub mod media;
 pub mod net;
 pub mod pairing;
 pub mod paths;
+pub mod stage;
 pub mod storage;
 pub mod store;
 pub mod ticket;

@@ -37,8 +37,8 @@ pub use mode::NetworkMode;
 pub use pair::PairingHandler;
 use presence::Presence;
 
-/// The ALPN of document sync.
-pub const SYNC_ALPN: &[u8] = b"backstory/sync/1";
+/// The ALPN of document sync (2: messages deflated, see [`frames::Deflated`]).
+pub const SYNC_ALPN: &[u8] = b"backstory/sync/2";
 /// How long a connection may be silent before it counts as dead.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(6);
 /// How often an idle connection is kept alive.
@@ -272,6 +272,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<T> {
             use std::sync::atomic::Ordering::Relaxed;
             self.traffic.sent.fetch_add(*n as u64, Relaxed);
             self.traffic.writes.fetch_add(1, Relaxed);
+            crate::stage::reached(crate::stage::SEND);
         }
         r
     }
@@ -309,6 +310,8 @@ pub struct NetConfig<H: PairingHandler> {
     pub blobs: iroh_blobs::BlobsProtocol,
     /// Who may sync which document: sync messages about others are dropped on arrival.
     pub access: tokio::sync::watch::Receiver<Arc<crate::access::AccessTable>>,
+    /// In local mode, the one loopback address to bind; `None` reads `BACKSTORY_LOOPBACK`.
+    pub loopback: Option<std::net::IpAddr>,
 }
 
 impl Net {
@@ -342,18 +345,18 @@ impl Net {
         // Local mode on loopback only (what the tests use): one socket, on 127.0.0.1, or on ::1
         // with `BACKSTORY_LOOPBACK=v6`, so a device has exactly the address it says it has.
         let loopback = match cfg.mode {
-            NetworkMode::Local => std::env::var("BACKSTORY_LOOPBACK").ok(),
+            NetworkMode::Local => cfg.loopback.or_else(|| {
+                std::env::var("BACKSTORY_LOOPBACK")
+                    .ok()
+                    .map(|family| match family.as_str() {
+                        "v6" => std::net::Ipv6Addr::LOCALHOST.into(),
+                        _ => std::net::Ipv4Addr::LOCALHOST.into(),
+                    })
+            }),
             _ => None,
         };
-        let (builder, ip): (_, std::net::IpAddr) = match loopback.as_deref() {
-            Some("v6") => (
-                builder.clear_ip_transports(),
-                std::net::Ipv6Addr::LOCALHOST.into(),
-            ),
-            Some(_) => (
-                builder.clear_ip_transports(),
-                std::net::Ipv4Addr::LOCALHOST.into(),
-            ),
+        let (builder, ip): (_, std::net::IpAddr) = match loopback {
+            Some(ip) => (builder.clear_ip_transports(), ip),
             None => (builder, std::net::Ipv4Addr::UNSPECIFIED.into()),
         };
         let endpoint = builder

@@ -141,6 +141,7 @@ impl DocStorage {
             match self.apply(&write).await {
                 Ok(()) => {
                     waiting.pop_front();
+                    crate::stage::reached(crate::stage::DURABLE);
                     return;
                 }
                 Err(e) => last = e,

@@ -5,11 +5,15 @@
 //! `BENCH_ENTRIES` (default 100) size the contact list, `BENCH_PANEL` (default 1000) the panel the
 //! viewer opens, `BENCH_HISTORY` (default 100000) the number of edits of the long history. Line
 //! names carry the default sizes so figures stay comparable; the sizes used are printed too.
+//! `BENCH_DIR` keeps the generated data directories there instead of in a temporary directory.
 //!
 //! Engine start and idle memory are measured in a fresh process (this benchmark run again on the
 //! data directory), so what the generation left in memory does not count.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
+
+#[path = "scale/app.rs"]
+mod app;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -36,10 +40,26 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Opens the engine on `dir`; an engine of this process that was just shut down may still hold
+/// the directory for a moment while its tasks end.
 async fn open(dir: &Path) -> Engine {
-    Engine::open_with(dir, Options::default().network(NetworkMode::Local))
-        .await
-        .unwrap()
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match Engine::open_with(dir, Options::default().network(NetworkMode::Local)).await {
+            Ok(engine) => return engine,
+            Err(backstory_core::EngineError::DataDir(
+                backstory_core::paths::DataDirError::Locked { .. },
+            )) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("cannot open {}: {e}", dir.display()),
+        }
+    }
+}
+
+/// Shuts an engine down and lets go of it.
+async fn close(engine: Engine) {
+    engine.shutdown().await;
 }
 
 /// The resident memory of this process, in MB.
@@ -55,20 +75,49 @@ fn rss_mb() -> f64 {
 }
 
 /// The child's part: opens the engine on `dir`, times the first contact list, rests, and
-/// reports its memory. Prints `start_ms contacts rss_mb` on one line.
+/// reports its memory. Prints `start_ms contacts rss_mb open_ms` on one line.
 async fn child(dir: &Path) {
     let t = Instant::now();
     let engine = open(dir).await;
+    let opened = ms(t.elapsed());
     let cards = engine.run(op::Contacts {}).await.unwrap();
     let start = ms(t.elapsed());
     // Idle: the start-up publishing and the first network work are over.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    println!("{start} {} {}", cards.len(), rss_mb());
-    engine.shutdown().await;
+    println!("{start} {} {} {opened}", cards.len(), rss_mb());
+    close(engine).await;
 }
 
-/// Runs [`child`] in a fresh process on `dir`: (start to list in ms, contacts, idle RSS in MB).
-fn start_in_fresh_process(dir: &Path) -> (f64, usize, f64) {
+/// Makes sure the engine started on `dir` finds the UDP port it used last free, as it does after
+/// the app quits: an engine that was shut down inside this process keeps its port until the
+/// process ends (found by this benchmark; left alone, since an app's restart is a new process), and
+/// a start that finds its port taken waits 2 s for it before taking another — a different thing
+/// from what is measured here. Waits a little, then has the engine take any port.
+pub fn until_port_free(dir: &Path) {
+    let db = rusqlite::Connection::open(dir.join("backstory.db")).unwrap();
+    let port: Option<u16> = db
+        .query_row("SELECT value FROM settings WHERE key = 'port'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let Some(port) = port else { return };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while std::net::UdpSocket::bind(("0.0.0.0", port)).is_err() {
+        if Instant::now() > deadline {
+            eprintln!("port {port} is still held by this process: the engine will take another");
+            db.execute("DELETE FROM settings WHERE key = 'port'", [])
+                .unwrap();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs [`child`] in a fresh process on `dir`: (start to list in ms, contacts, idle RSS in MB,
+/// start to an open engine in ms).
+fn start_in_fresh_process(dir: &Path) -> (f64, usize, f64, f64) {
+    until_port_free(dir);
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .env(CHILD, dir)
         .env("BACKSTORY_NETWORK", "local")
@@ -79,6 +128,7 @@ fn start_in_fresh_process(dir: &Path) -> (f64, usize, f64) {
     let mut parts = text.split_whitespace();
     let mut next = || parts.next().unwrap().to_string();
     (
+        next().parse().unwrap(),
         next().parse().unwrap(),
         next().parse().unwrap(),
         next().parse().unwrap(),
@@ -118,7 +168,7 @@ async fn many_contacts(dir: &Path, contacts: usize, entries: usize) {
             }
         }
     }
-    engine.shutdown().await;
+    close(engine).await;
 }
 
 /// An author's panel for "Viewer" with one entry edited `edits` times, or `entries` entries;
@@ -156,7 +206,7 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
             .await
             .unwrap();
     }
-    engine.shutdown().await;
+    close(engine).await;
     let engine = open(dir).await;
     let t = Instant::now();
     engine
@@ -173,13 +223,13 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
         })
         .await
         .unwrap();
-    engine.shutdown().await;
+    close(engine).await;
     opened
 }
 
 /// Imports `file` as the panel of "Author" on a fresh device, restarts, and times the first
-/// opening of that panel in the viewer: (ms, entries shown).
-async fn viewer_opens(dir: &Path, file: &Path) -> (f64, usize) {
+/// opening of that panel in the viewer, and the next: (ms, ms, entries shown).
+async fn viewer_opens(dir: &Path, file: &Path) -> (f64, f64, usize) {
     let engine = open(dir).await;
     engine
         .run(op::AddContact {
@@ -194,7 +244,7 @@ async fn viewer_opens(dir: &Path, file: &Path) -> (f64, usize) {
         })
         .await
         .unwrap();
-    engine.shutdown().await;
+    close(engine).await;
     let engine = open(dir).await;
     let t = Instant::now();
     let panel = engine
@@ -204,8 +254,17 @@ async fn viewer_opens(dir: &Path, file: &Path) -> (f64, usize) {
         .await
         .unwrap();
     let opened = ms(t.elapsed());
-    engine.shutdown().await;
-    (opened, panel.changes.entries.len())
+    // Again, with the document loaded: what every later opening costs.
+    let t = Instant::now();
+    engine
+        .run(op::TheirPanel {
+            contact: "Author".into(),
+        })
+        .await
+        .unwrap();
+    let again = ms(t.elapsed());
+    close(engine).await;
+    (opened, again, panel.changes.entries.len())
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -218,23 +277,38 @@ async fn main() {
     let entries = size("BENCH_ENTRIES", 100);
     let panel = size("BENCH_PANEL", 1000);
     let history = size("BENCH_HISTORY", 100_000);
-    let root = tempfile::tempdir().unwrap();
+    // BENCH_DIR keeps what is generated there (fresh subdirectories), to profile a start again:
+    // `BENCH_SCALE_START=$BENCH_DIR/many perf record … <this benchmark's binary>`.
+    let kept = std::env::var_os("BENCH_DIR").map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().unwrap();
+    let root = kept.as_deref().unwrap_or(temp.path());
+    if kept.is_some() {
+        std::fs::create_dir_all(root).unwrap();
+        for sub in ["empty", "many", "history-author", "history-viewer"] {
+            let _ = std::fs::remove_dir_all(root.join(sub));
+        }
+        for n in [1, panel] {
+            let _ = std::fs::remove_dir_all(root.join(format!("author-{n}")));
+            let _ = std::fs::remove_dir_all(root.join(format!("viewer-{n}")));
+        }
+    }
 
     // Baseline: the same start on a data directory with no contact at all.
-    let empty = root.path().join("empty");
+    let empty = root.join("empty");
     many_contacts(&empty, 0, 0).await;
-    let (empty_start, _, empty_rss) = start_in_fresh_process(&empty);
-    let many = root.path().join("many");
+    let (empty_start, _, empty_rss, _) = start_in_fresh_process(&empty);
+    let many = root.join("many");
     let t = Instant::now();
     many_contacts(&many, contacts, entries).await;
     let generated = t.elapsed().as_secs_f64();
-    let (start, listed, rss) = start_in_fresh_process(&many);
+    let (start, listed, rss, open_ms) = start_in_fresh_process(&many);
     assert_eq!(listed, contacts);
     line("contacts", contacts as f64, "contacts");
     line("entries_per_contact", entries as f64, "entries");
     line("generation_seconds", generated, "s");
     line("empty_start_to_list", empty_start, "ms");
     line("contacts_200_start_to_list", start, "ms");
+    line("contacts_200_start_to_open_engine", open_ms, "ms");
     line(
         "contacts_200_start_over_empty_start",
         start / empty_start,
@@ -243,14 +317,39 @@ async fn main() {
     line("empty_engine_idle_rss", empty_rss, "MB");
     line("engine_idle_rss", rss, "MB");
 
+    // The desktop app on the same data, and on the empty one.
+    let built = (
+        app::built("backstory-app", "BACKSTORY_APP"),
+        app::built("backstory", "BACKSTORY_BIN"),
+    );
+    match built {
+        (Some(bin), Some(cli)) => {
+            eprintln!("app: {}", bin.display());
+            let rest = Duration::from_secs(5);
+            let empty_app = app::idle(&bin, &cli, &empty, rest);
+            let full = app::idle(&bin, &cli, &many, rest);
+            assert_eq!(full.contacts, contacts);
+            line("app_empty_start_to_list", empty_app.start_to_list, "ms");
+            line("app_contacts_200_start_to_list", full.start_to_list, "ms");
+            line("app_empty_idle_rss", empty_app.rss, "MB");
+            line("app_idle_rss", full.rss, "MB");
+            line("app_idle_pss", full.pss, "MB");
+            line("app_processes", full.processes as f64, "processes");
+        }
+        _ => eprintln!(
+            "app_idle_rss not measured: the app and the CLI are not built (`make build`, or set \
+             BACKSTORY_APP and BACKSTORY_BIN)"
+        ),
+    }
+
     // A panel of `panel` entries, and its baseline of one entry, opened in the viewer.
     let mut opened = Vec::new();
     for n in [1, panel] {
-        let author = root.path().join(format!("author-{n}"));
-        let viewer = root.path().join(format!("viewer-{n}"));
-        let file = root.path().join(format!("panel-{n}.backstory"));
+        let author = root.join(format!("author-{n}"));
+        let viewer = root.join(format!("viewer-{n}"));
+        let file = root.join(format!("panel-{n}.backstory"));
         author_panel(&author, &file, n, 0).await;
-        let (ms, shown) = viewer_opens(&viewer, &file).await;
+        let (ms, _, shown) = viewer_opens(&viewer, &file).await;
         assert_eq!(shown, n);
         opened.push(ms);
     }
@@ -260,16 +359,19 @@ async fn main() {
     line("viewer_open_1000_over_1_entry", opened[1] / opened[0], "x");
 
     // One entry edited `history` times.
-    let author = root.path().join("history-author");
-    let viewer = root.path().join("history-viewer");
-    let file = root.path().join("history.backstory");
+    let author = root.join("history-author");
+    let viewer = root.join("history-viewer");
+    let file = root.join("history.backstory");
     let t = Instant::now();
     let mine = author_panel(&author, &file, 1, history).await;
     let per_edit = ms(t.elapsed()) / history.max(1) as f64;
-    let (theirs, _) = viewer_opens(&viewer, &file).await;
-    let db = std::fs::metadata(author.join("backstory.db"))
-        .unwrap()
-        .len();
+    let (theirs, theirs_again, _) = viewer_opens(&viewer, &file).await;
+    // The store with its write-ahead log (what is not checkpointed yet lives there).
+    let db: u64 = ["backstory.db", "backstory.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(author.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
     let exported = std::fs::metadata(&file).unwrap().len();
     line("history_edits", history as f64, "edits");
     line("history_ms_per_edit", per_edit, "ms");
@@ -277,5 +379,6 @@ async fn main() {
     line("history_panel_file_bytes", exported as f64, "bytes");
     line("history_100000_open_mine", mine, "ms");
     line("history_100000_open", theirs, "ms");
+    line("history_100000_open_again", theirs_again, "ms");
     line("history_100000_open_over_1_entry", theirs / opened[0], "x");
 }

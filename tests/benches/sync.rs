@@ -3,8 +3,18 @@
 //!
 //! `cargo bench -p backstory-tests --bench sync` (BENCH_EDITS sets the offline edit count,
 //! default 10000).
+//!
+//! Edit to visible is set against its physical floor, both measured in the same run: a durable
+//! SQLite commit of the same size on the same disk (`durable_commit_p50`) and a QUIC round trip
+//! between two endpoints on the same machine (`quic_rtt_p50`). The median and the slowest edits
+//! are broken down into the stages the engine reports (`backstory_core::stage`).
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
+
+#[path = "sync/slow.rs"]
+mod slow;
+#[path = "sync/stages.rs"]
+mod stages;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,6 +27,10 @@ use iroh::{Endpoint, RelayMode};
 
 fn line(name: &str, value: f64, unit: &str) {
     println!("{name} {value:.3} {unit}");
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -59,6 +73,33 @@ async fn until_seen(bob: &Engine, contact: &str, done: impl Fn(&[String]) -> boo
         })
         .await;
     }
+}
+
+/// Durable commits of `size` bytes as the engine makes them: WAL, `synchronous=FULL`, one row
+/// updated per transaction, in a store beside the engine's. Milliseconds, sorted.
+fn durable_commits(dir: &Path, size: usize) -> Vec<f64> {
+    let db = rusqlite::Connection::open(dir.join("baseline.db")).unwrap();
+    let mode: String = db
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    db.execute_batch(
+        "PRAGMA synchronous=FULL; CREATE TABLE masters (contact TEXT PRIMARY KEY, panel TEXT);
+         INSERT INTO masters VALUES ('c', '');",
+    )
+    .unwrap();
+    let mut times = Vec::new();
+    for i in 0..200u32 {
+        let panel = format!("{i:0>size$}");
+        let t = Instant::now();
+        let tx = db.unchecked_transaction().unwrap();
+        tx.execute("UPDATE masters SET panel = ?1 WHERE contact = 'c'", [panel])
+            .unwrap();
+        tx.commit().unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times
 }
 
 async fn raw_quic() -> (Vec<f64>, f64) {
@@ -130,6 +171,7 @@ async fn raw_quic() -> (Vec<f64>, f64) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    stages::listen();
     let edits: usize = std::env::var("BENCH_EDITS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -171,7 +213,9 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
     let before_b = bob.traffic();
+    stages::clear();
     let mut lat = Vec::new();
+    let mut ways = Vec::new();
     let rounds = 200;
     for i in 1..=rounds {
         let want = format!("{i}");
@@ -189,18 +233,42 @@ async fn main() {
             t.first().map(String::as_str) == Some(want.as_str())
         })
         .await;
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        let total = t.elapsed().as_secs_f64() * 1000.0;
+        lat.push(total);
+        ways.push(stages::way(t, total));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ann.traffic();
     let after_b = bob.traffic();
     lat.sort_by(f64::total_cmp);
     let p50 = percentile(&lat, 0.5);
+    let p99 = percentile(&lat, 0.99);
+    let master_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))
+        .unwrap()
+        .query_row("SELECT max(length(panel)) FROM masters", [], |r| r.get(0))
+        .unwrap();
+    let commit_p50 = percentile(&durable_commits(da.path(), master_size as usize), 0.5);
+    line("durable_commit_p50", commit_p50, "ms");
     line("edit_to_visible_p50", p50, "ms");
-    line("edit_to_visible_p99", percentile(&lat, 0.99), "ms");
+    line("edit_to_visible_p99", p99, "ms");
     line("edit_to_visible_p50_over_quic_rtt_p50", p50 / quic_p50, "x");
+    let floor = commit_p50 + 2.0 * quic_p50;
+    line("edit_to_visible_p50_over_floor", p50 / floor, "x");
+    line("edit_to_visible_p99_over_p50", p99 / p50, "x");
+    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
+    stages::print("p50", &ways[ways.len() / 2]);
+    stages::print(
+        "p99",
+        &ways[((ways.len() - 1) as f64 * 0.99).round() as usize],
+    );
     let wire = (after.sent - before.sent) + (after_b.sent - before_b.sent);
     line("bytes_per_edit", wire as f64 / rounds as f64, "bytes");
+    let writes = (after.writes - before.writes) + (after_b.writes - before_b.writes);
+    line(
+        "messages_per_edit",
+        writes as f64 / rounds as f64,
+        "messages",
+    );
 
     // Catch-up after offline edits.
     bob.shutdown().await;
@@ -275,6 +343,7 @@ async fn main() {
     until_seen(&bob, "ann", |t| t.len() == 2).await;
     let out = db.path().join("got.bin");
     let t = Instant::now();
+    let media_again = media.clone();
     bob.run(op::FetchMedia {
         contact: "ann".into(),
         entry: media,
@@ -283,9 +352,22 @@ async fn main() {
     .await
     .unwrap();
     let blob_mbps = 50.0 / t.elapsed().as_secs_f64();
+    // The part of that which is the copy out of the store (the blob is here now).
+    let t = Instant::now();
+    bob.run(op::FetchMedia {
+        contact: "ann".into(),
+        entry: media_again,
+        out: Some(db.path().join("again.bin")),
+    })
+    .await
+    .unwrap();
+    line("blob_export_ms", ms_since(t), "ms");
     line("blob_fetch_throughput", blob_mbps, "MB/s");
     line("raw_quic_stream_throughput", quic_mbps, "MB/s");
     line("blob_over_raw_quic_throughput", blob_mbps / quic_mbps, "x");
     bob.shutdown().await;
     ann.shutdown().await;
+
+    // The same edits through a link of 50 ms round trip.
+    slow::measure(commit_p50, Duration::from_millis(50), 30).await;
 }

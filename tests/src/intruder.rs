@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backstory_core::net::frames;
 use backstory_core::pairing::{self, Answer, Join};
 use backstory_core::ticket::Ticket;
 use futures::future::BoxFuture;
@@ -52,14 +53,15 @@ impl Dialer for Dial {
         async move {
             let fail = |e: &dyn std::fmt::Display| DialError::transient(DialFailed(e.to_string()));
             let conn = endpoint
-                .connect(addr, b"backstory/sync/1")
+                .connect(addr, backstory_core::net::SYNC_ALPN)
                 .await
                 .map_err(|e| fail(&e))?;
             let (send, recv) = conn.open_bi().await.map_err(|e| fail(&e))?;
             // Hold the connection for as long as it lives.
             let held = conn.clone();
             tokio::spawn(async move { held.closed().await });
-            Ok(Transport::from_tokio_io(tokio::io::join(recv, send))
+            let (sink, stream) = frames::messages(tokio::io::join(recv, send)).split();
+            Ok(Transport::new(stream, sink)
                 .with_expected_peer_id(PeerId::from(conn.remote_id().to_string())))
         }
         .boxed()

@@ -21,6 +21,8 @@ pub(crate) struct Documents {
     repo: Repo,
     storage: DocStorage,
     handles: Arc<Mutex<BTreeMap<String, DocHandle>>>,
+    /// Counts the documents found so far: whoever waits for one to arrive wakes at once.
+    arrivals: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Documents {
@@ -30,6 +32,7 @@ impl Documents {
             repo,
             storage,
             handles: Arc::default(),
+            arrivals: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -63,6 +66,13 @@ impl Documents {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, handle);
+        self.arrivals.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a document is found (by anyone): a task waiting for a document to
+    /// arrive looks again then, instead of on its next round.
+    pub(crate) fn arrivals(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.arrivals.subscribe()
     }
 
     /// The handle of a document the local store holds.
@@ -77,6 +87,7 @@ impl Documents {
 
     /// The handle of a document, if it is in the local store or a connected peer has it.
     pub(crate) async fn find(&self, id: &str) -> Result<Option<DocHandle>, EngineError> {
+        crate::stage::opened(id);
         if let Some(h) = self.cached(id) {
             return Ok(Some(h));
         }

@@ -58,6 +58,7 @@ impl Network {
     pub(crate) async fn start<H: PairingHandler>(
         &self,
         given: Option<NetworkMode>,
+        loopback: Option<std::net::IpAddr>,
         pairing: Arc<H>,
     ) -> Result<(), EngineError> {
         let mode = match given {
@@ -85,6 +86,7 @@ impl Network {
             pairing: pairing.clone(),
             blobs: self.media.protocol(),
             access: self.access.subscribe(),
+            loopback,
         };
         // Contacts that dial me know this port; a previous run of mine may still be letting go of
         // it, so it is worth a short wait before taking another one they do not know.

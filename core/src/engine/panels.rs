@@ -114,6 +114,7 @@ impl Panels {
         let master = self.device.blocking(move |s| s.master(&id)).await?;
         let now = self.device.now();
         let published = publish(&master, now);
+        crate::stage::reached(crate::stage::PROJECTION);
         if let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) {
             let hashes = published
                 .entries
@@ -129,6 +130,7 @@ impl Panels {
         let changed = handle
             .with_document_async(move |doc| apply_published(doc, &published, now))
             .await??;
+        crate::stage::reached(crate::stage::OUTBOX);
         {
             let mut wakes = self.wakes.lock().unwrap_or_else(|p| p.into_inner());
             match next_change {
@@ -198,6 +200,7 @@ impl Panels {
                 let mut master = s.master(&id)?;
                 let (out, added, removed) = f(&mut master)?;
                 s.save_master(&id, &master, added.as_ref(), removed.as_ref())?;
+                crate::stage::reached(crate::stage::COMMIT);
                 Ok::<_, EngineError>(out)
             })
             .await?;

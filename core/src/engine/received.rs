@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use futures::FutureExt;
+
 use backstory_crdt::changes::heads_from_strings;
 use backstory_crdt::feedback::{Receipt, read_feedback, set_receipt};
 use backstory_crdt::{EntryId, EntryState, PanelChanges, Timestamp, changes_since};
@@ -203,18 +205,23 @@ impl Received {
         let contact = contact.clone();
         let mut stop = self.device.stopping();
         tokio::spawn(async move {
+            let mut arrivals = this.docs.arrivals();
             let handle = loop {
                 if *stop.borrow() {
                     return;
                 }
+                arrivals.mark_unchanged();
                 match this.docs.find(&doc_id).await {
                     Ok(Some(h)) => break h,
                     Ok(None) => {}
                     Err(e) => tracing::debug!("waiting for panel {doc_id}: {e}"),
                 }
+                // Look again in a while, or as soon as anyone finds a document (a window
+                // asking for this panel may find it first).
                 tokio::select! {
                     biased;
                     _ = stop.changed() => return,
+                    _ = arrivals.changed() => {}
                     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                 }
             };
@@ -246,23 +253,32 @@ impl Received {
                         Ok(_) => {}
                     },
                     next = futures::StreamExt::next(&mut changes) => {
-                        check_size(&this).await;
                         if next.is_none() {
                             return;
                         }
+                        crate::stage::reached(crate::stage::APPLY);
+                        // Changes that came meanwhile are read together, once.
+                        while let Some(Some(_)) =
+                            futures::StreamExt::next(&mut changes).now_or_never()
+                        {}
                         let cid = contact.id.clone();
                         match this.device.blocking(move |s| s.contact(&cid)).await {
                             Ok(Some(_)) => {}
                             // The contact was removed meanwhile.
                             _ => return,
                         }
+                        // The windows first; measuring and the chat's bookkeeping after.
                         match this.unseen(&contact).await {
-                            Ok((_, unseen, _)) => this.device.emit(Event::PanelReceived {
-                                contact: contact.id.clone(),
-                                unseen: unseen as usize,
-                            }),
+                            Ok((_, unseen, _)) => {
+                                this.device.emit(Event::PanelReceived {
+                                    contact: contact.id.clone(),
+                                    unseen: unseen as usize,
+                                });
+                                crate::stage::reached(crate::stage::EVENT);
+                            }
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
                         }
+                        check_size(&this).await;
                         if let Err(e) = this.feedback.inbound_changed(&contact).await {
                             tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
                         }

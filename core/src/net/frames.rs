@@ -1,5 +1,5 @@
 //! Framing of the sync stream: a 4-byte big-endian length, then the message (the layout samod's
-//! own framing uses). Unlike a stock length-delimited codec, a frame's announced length is only
+//! own framing uses), deflated ([`Deflated`]). Unlike a stock length-delimited codec, a frame's announced length is only
 //! checked, never reserved: memory grows with the bytes that actually arrive, so a peer announcing
 //! a huge frame and sending nothing costs nothing, and one over [`MAX_FRAME`] ends the stream.
 //!
@@ -18,6 +18,9 @@ use tokio_util::codec::{Decoder, Encoder, Framed};
 
 use crate::access::{AccessTable, decide};
 
+mod deflated;
+pub use deflated::Deflated;
+
 /// The largest sync message taken from a peer (or sent to one).
 pub const MAX_FRAME: usize = 128 << 20;
 
@@ -33,7 +36,7 @@ impl Frames {
         Self { max }
     }
 
-    fn too_big(&self, len: usize) -> std::io::Error {
+    pub(crate) fn too_big(&self, len: usize) -> std::io::Error {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
@@ -113,15 +116,25 @@ impl Gate {
     }
 }
 
-/// A samod transport over a byte stream from `peer`, framed by [`Frames`] with [`MAX_FRAME`],
-/// its incoming messages passing `gate`.
+/// The sync protocol's messages over a byte stream: [`Deflated`] frames of at most
+/// [`MAX_FRAME`] bytes. What [`transport`] speaks, for a program that talks to a device directly.
+pub fn messages<S>(io: S) -> Framed<S, Deflated>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
+    Framed::new(io, Deflated::new(MAX_FRAME))
+}
+
+/// A samod transport over a byte stream from `peer`, speaking [`messages`], its incoming messages
+/// passing `gate`.
 pub fn transport<S>(io: S, peer: String, gate: Gate) -> Transport
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
-    let (sink, stream) = Framed::new(io, Frames::new(MAX_FRAME)).split();
-    let stream = stream.try_filter_map(move |frame| {
-        let keep = gate.admits(&peer, &frame).then(|| frame.to_vec());
+    let (sink, stream) = messages(io).split();
+    let stream = stream.try_filter_map(move |message| {
+        let keep = gate.admits(&peer, &message).then_some(message);
+        crate::stage::reached(crate::stage::RECEIVE);
         futures::future::ready(Ok(keep))
     });
     Transport::new(Box::pin(stream), sink)
