@@ -19,6 +19,7 @@ mod stages;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use backstory_core::crdt::EntryId;
 use backstory_core::net::NetworkMode;
 use backstory_core::view::{EntryEdit, NewEntry};
 use backstory_core::{Engine, Event, Options, op};
@@ -73,6 +74,40 @@ async fn until_seen(bob: &Engine, contact: &str, done: impl Fn(&[String]) -> boo
         })
         .await;
     }
+}
+
+/// Ann edits `entry` `rounds` times, each time waiting until Bob's engine shows the new text;
+/// calls `after` with each edit's start and milliseconds to visible. The times, sorted.
+async fn timed_edits(
+    ann: &Engine,
+    bob: &Engine,
+    entry: &EntryId,
+    rounds: usize,
+    mut after: impl FnMut(Instant, f64),
+) -> Vec<f64> {
+    let mut lat = Vec::new();
+    for i in 1..=rounds {
+        let want = format!("{i}");
+        let t = Instant::now();
+        ann.run(op::EditEntry {
+            entry: entry.clone(),
+            edit: EntryEdit {
+                text: Some(want.clone()),
+                ..Default::default()
+            },
+        })
+        .await
+        .unwrap();
+        until_seen(bob, "ann", |t| {
+            t.first().map(String::as_str) == Some(want.as_str())
+        })
+        .await;
+        let total = ms_since(t);
+        lat.push(total);
+        after(t, total);
+    }
+    lat.sort_by(f64::total_cmp);
+    lat
 }
 
 /// Durable commits of `size` bytes as the engine makes them: WAL, `synchronous=FULL`, one row
@@ -214,33 +249,15 @@ async fn main() {
     let before = ann.traffic();
     let before_b = bob.traffic();
     stages::clear();
-    let mut lat = Vec::new();
     let mut ways = Vec::new();
     let rounds = 200;
-    for i in 1..=rounds {
-        let want = format!("{i}");
-        let t = Instant::now();
-        ann.run(op::EditEntry {
-            entry: entry.clone(),
-            edit: EntryEdit {
-                text: Some(want.clone()),
-                ..Default::default()
-            },
-        })
-        .await
-        .unwrap();
-        until_seen(&bob, "ann", |t| {
-            t.first().map(String::as_str) == Some(want.as_str())
-        })
-        .await;
-        let total = t.elapsed().as_secs_f64() * 1000.0;
-        lat.push(total);
+    let lat = timed_edits(&ann, &bob, &entry, rounds, |t, total| {
         ways.push(stages::way(t, total));
-    }
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ann.traffic();
     let after_b = bob.traffic();
-    lat.sort_by(f64::total_cmp);
     let p50 = percentile(&lat, 0.5);
     let p99 = percentile(&lat, 0.99);
     let master_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))

@@ -238,10 +238,23 @@ impl Received {
             if let Err(e) = this.feedback.inbound_changed(&contact).await {
                 tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
             }
+            // The store takes a change a moment after it is applied: its size is measured
+            // again once changes have rested, so the last of a burst is counted too.
+            let mut measure_again: Option<tokio::time::Instant> = None;
             loop {
+                let rested = async {
+                    match measure_again {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     biased;
                     _ = stop.changed() => return,
+                    _ = rested => {
+                        measure_again = None;
+                        check_size(&this).await;
+                    }
                     event = events.recv() => match event {
                         Ok(Event::SettingChanged { key }) if key == "sync.panel_limit" => {
                             check_size(&this).await;
@@ -279,6 +292,8 @@ impl Received {
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
                         }
                         check_size(&this).await;
+                        measure_again =
+                            Some(tokio::time::Instant::now() + std::time::Duration::from_millis(300));
                         if let Err(e) = this.feedback.inbound_changed(&contact).await {
                             tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
                         }

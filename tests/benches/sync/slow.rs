@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
 use backstory_core::ticket::Ticket;
-use backstory_core::view::{EntryEdit, NewEntry};
+use backstory_core::view::NewEntry;
 use backstory_core::{Engine, Options, op};
 use backstory_tests::proxy::{Faults, Proxy};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, EndpointAddr, RelayMode};
 
-use super::{line, percentile, until_seen};
+use super::{line, percentile, timed_edits, until_seen};
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -131,26 +131,7 @@ pub async fn measure(commit_p50: f64, rtt: Duration, rounds: usize) {
         .entry;
     until_seen(&bob, "ann", |t| t == ["0"]).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut lat = Vec::new();
-    for i in 1..=rounds {
-        let want = format!("{i}");
-        let t = Instant::now();
-        ann.run(op::EditEntry {
-            entry: entry.clone(),
-            edit: EntryEdit {
-                text: Some(want.clone()),
-                ..Default::default()
-            },
-        })
-        .await
-        .unwrap();
-        until_seen(&bob, "ann", |t| {
-            t.first().map(String::as_str) == Some(want.as_str())
-        })
-        .await;
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    lat.sort_by(f64::total_cmp);
+    let lat = timed_edits(&ann, &bob, &entry, rounds, |_, _| {}).await;
     let p50 = percentile(&lat, 0.5);
     line("slow_link_rtt_p50", rtt_p50, "ms");
     line("slow_link_edit_to_visible_p50", p50, "ms");
