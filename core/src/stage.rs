@@ -30,7 +30,7 @@ pub const DURABLE: &str = "doc_durable";
 /// Marks that a stage was reached.
 #[inline]
 pub fn reached(stage: &'static str) {
-    tracing::trace!(target: "backstory::stage", stage);
+    tracing::trace!(target: TARGET, stage);
 }
 
 /// The tracing target of reads of a document (field `doc`: its id): counting them tells which
@@ -40,5 +40,5 @@ pub const WORK_TARGET: &str = "backstory::work";
 /// Marks that a document was opened to be read or written.
 #[inline]
 pub fn opened(doc: &str) {
-    tracing::trace!(target: "backstory::work", doc);
+    tracing::trace!(target: WORK_TARGET, doc);
 }
