@@ -22,6 +22,9 @@ const START: i64 = 1_900_000_000_000;
 const SECOND: u64 = 1000;
 const MINUTE: u64 = 60 * SECOND;
 
+mod common;
+use common::pair;
+
 async fn engine(dir: &Path, name: &str) -> Engine {
     let clock = Arc::new(ManualClock::new(Timestamp(START)));
     let e = Engine::open_with(
@@ -32,22 +35,6 @@ async fn engine(dir: &Path, name: &str) -> Engine {
     .unwrap();
     e.run(op::SetName { name: name.into() }).await.unwrap();
     e
-}
-
-async fn pair(author: &Engine, viewer: &Engine) {
-    let invite = author
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    viewer
-        .run(op::Join {
-            ticket: invite.ticket,
-        })
-        .await
-        .unwrap();
 }
 
 /// Waits until `f` returns true, for up to 30 s.

@@ -5,17 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use backstory_core::net::NetworkMode;
 use backstory_core::view::NewEntry;
-use backstory_core::{Engine, ErrorCode, Options, op};
+use backstory_core::{Engine, ErrorCode, op};
 
-async fn engine(dir: &std::path::Path, name: &str) -> Engine {
-    let e = Engine::open_with(dir, Options::default().network(NetworkMode::Local))
-        .await
-        .unwrap();
-    e.run(op::SetName { name: name.into() }).await.unwrap();
-    e
-}
+mod common;
+use common::{engine, pair};
 
 /// Waits until `f` returns true, for up to 20 s.
 async fn until<F, Fut>(what: &str, mut f: F)
@@ -73,18 +67,7 @@ async fn receipts_tell_the_author_what_was_seen_unless_turned_off() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = engine(a.path(), "Ann").await;
     let bob = engine(b.path(), "Bob").await;
-    let invite = ann
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    bob.run(op::Join {
-        ticket: invite.ticket,
-    })
-    .await
-    .unwrap();
+    pair(&ann, &bob).await;
 
     // Before anything is written the trigger icon is empty and nothing is unseen.
     let card = &ann.run(op::Contacts {}).await.unwrap()[0];

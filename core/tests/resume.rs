@@ -20,6 +20,8 @@ const EDITS: usize = 4000;
 /// What a reconnection with nothing new may cost, all documents and both directions together.
 const RESUME_BUDGET: u64 = 3000;
 
+mod common;
+
 async fn open(dir: &Path) -> Engine {
     Engine::open_with(dir, Options::default().network(NetworkMode::Local))
         .await
@@ -111,18 +113,7 @@ async fn reconnecting_resumes_from_the_shared_heads() {
     ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
     let bob = open(b.path()).await;
     bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
-    let invite = ann
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    bob.run(op::Join {
-        ticket: invite.ticket,
-    })
-    .await
-    .unwrap();
+    common::pair(&ann, &bob).await;
 
     let entry = ann
         .run(op::PostEntry {

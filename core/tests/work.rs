@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use backstory_core::net::NetworkMode;
 use backstory_core::view::{EntryEdit, NewEntry};
-use backstory_core::{Engine, Event, Options, op, stage};
+use backstory_core::{Engine, Event, op, stage};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
+
+mod common;
+use common::{engine, pair};
 
 static OPENED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -49,30 +51,6 @@ fn opened() -> BTreeMap<String, usize> {
         *out.entry(d).or_default() += 1;
     }
     out
-}
-
-async fn engine(dir: &std::path::Path, name: &str) -> Engine {
-    let e = Engine::open_with(dir, Options::default().network(NetworkMode::Local))
-        .await
-        .unwrap();
-    e.run(op::SetName { name: name.into() }).await.unwrap();
-    e
-}
-
-async fn pair(ann: &Engine, other: &Engine) {
-    let invite = ann
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    other
-        .run(op::Join {
-            ticket: invite.ticket,
-        })
-        .await
-        .unwrap();
 }
 
 async fn post(e: &Engine, to: &str, text: &str) -> backstory_core::crdt::EntryId {

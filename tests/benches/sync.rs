@@ -76,6 +76,43 @@ async fn until_seen(bob: &Engine, contact: &str, done: impl Fn(&[String]) -> boo
     }
 }
 
+/// Names the two devices, pairs Bob with Ann (through `via` when given: the ticket then names
+/// only that address), and waits until Bob sees Ann's first entry; returns that entry.
+async fn pair_with_an_entry(
+    ann: &Engine,
+    bob: &Engine,
+    via: Option<std::net::SocketAddr>,
+) -> EntryId {
+    ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
+    bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
+    let invite = ann
+        .run(op::Invite {
+            ttl_secs: 600,
+            approval: false,
+        })
+        .await
+        .unwrap();
+    let mut ticket = backstory_core::ticket::Ticket::decode(&invite.ticket).unwrap();
+    if let Some(addr) = via {
+        ticket.addrs = vec![addr];
+    }
+    bob.run(op::Join {
+        ticket: ticket.encode(),
+    })
+    .await
+    .unwrap();
+    let entry = ann
+        .run(op::PostEntry {
+            contact: "bob".into(),
+            entry: NewEntry::text("0"),
+        })
+        .await
+        .unwrap()
+        .entry;
+    until_seen(bob, "ann", |t| t == ["0"]).await;
+    entry
+}
+
 /// Ann edits `entry` `rounds` times, each time waiting until Bob's engine shows the new text;
 /// calls `after` with each edit's start and milliseconds to visible. The times, sorted.
 async fn timed_edits(
@@ -220,31 +257,9 @@ async fn main() {
     let db = tempfile::tempdir().unwrap();
     let ann = open(da.path()).await;
     let mut bob = open(db.path()).await;
-    ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
-    bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
-    let invite = ann
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    bob.run(op::Join {
-        ticket: invite.ticket,
-    })
-    .await
-    .unwrap();
 
     // Edit-to-visible latency, one edit at a time.
-    let entry = ann
-        .run(op::PostEntry {
-            contact: "bob".into(),
-            entry: NewEntry::text("0"),
-        })
-        .await
-        .unwrap()
-        .entry;
-    until_seen(&bob, "ann", |t| t == ["0"]).await;
+    let entry = pair_with_an_entry(&ann, &bob, None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
     let before_b = bob.traffic();

@@ -15,18 +15,24 @@ pub fn backstory_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("BACKSTORY_BIN") {
         return PathBuf::from(p);
     }
-    let exe = std::env::current_exe().expect("current exe");
-    let mut dir = exe.parent().expect("exe dir").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir.join("backstory");
+    let bin = built_beside("backstory");
     assert!(
         bin.exists(),
         "{} is missing: build it first with `cargo build -p backstory` (`make test` does)",
         bin.display()
     );
     bin
+}
+
+/// Where cargo puts the binary `name` of this workspace, beside the running test or benchmark
+/// (whether or not it was built).
+pub fn built_beside(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join(name)
 }
 
 /// Runs `backstory --data-dir DIR ARGS…` and returns its output.

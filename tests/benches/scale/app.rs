@@ -12,13 +12,8 @@ pub fn built(name: &str, var: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(var) {
         return Some(PathBuf::from(p));
     }
-    let exe = std::env::current_exe().ok()?;
-    let mut dir = exe.parent()?.to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let beside = dir.join(name);
-    let debug = dir.parent()?.join("debug").join(name);
+    let beside = backstory_tests::built_beside(name);
+    let debug = beside.parent()?.parent()?.join("debug").join(name);
     [beside, debug].into_iter().find(|p| p.exists())
 }
 

@@ -7,14 +7,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use backstory_core::net::NetworkMode;
-use backstory_core::ticket::Ticket;
-use backstory_core::view::NewEntry;
 use backstory_core::{Engine, Options, op};
 use backstory_tests::proxy::{Faults, Proxy};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, EndpointAddr, RelayMode};
 
-use super::{line, percentile, timed_edits, until_seen};
+use super::{line, pair_with_an_entry, percentile, timed_edits};
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -100,36 +98,12 @@ pub async fn measure(commit_p50: f64, rtt: Duration, rounds: usize) {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let ann = open(da.path(), V4).await;
     let bob = open(db.path(), V6).await;
-    ann.run(op::SetName { name: "Ann".into() }).await.unwrap();
-    bob.run(op::SetName { name: "Bob".into() }).await.unwrap();
     let ann_addr: SocketAddr = ann.run(op::Profile {}).await.unwrap().addrs[0]
         .parse()
         .unwrap();
     let proxy = Proxy::start(V6, ann_addr).await.unwrap();
     proxy.set(delay(rtt));
-    let invite = ann
-        .run(op::Invite {
-            ttl_secs: 600,
-            approval: false,
-        })
-        .await
-        .unwrap();
-    let mut ticket = Ticket::decode(&invite.ticket).unwrap();
-    ticket.addrs = vec![proxy.addr()];
-    bob.run(op::Join {
-        ticket: ticket.encode(),
-    })
-    .await
-    .unwrap();
-    let entry = ann
-        .run(op::PostEntry {
-            contact: "bob".into(),
-            entry: NewEntry::text("0"),
-        })
-        .await
-        .unwrap()
-        .entry;
-    until_seen(&bob, "ann", |t| t == ["0"]).await;
+    let entry = pair_with_an_entry(&ann, &bob, Some(proxy.addr())).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let lat = timed_edits(&ann, &bob, &entry, rounds, |_, _| {}).await;
     let p50 = percentile(&lat, 0.5);
