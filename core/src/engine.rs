@@ -24,6 +24,7 @@ pub(crate) mod drafts;
 pub(crate) mod feedback;
 pub(crate) mod inbox;
 pub(crate) mod inspect;
+pub(crate) mod marks;
 pub(crate) mod media;
 pub(crate) mod network;
 pub(crate) mod pairing;
@@ -35,6 +36,7 @@ pub(crate) mod settings;
 pub(crate) mod snapshots;
 pub(crate) mod syncing;
 pub(crate) mod transfer;
+pub(crate) mod views;
 
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -258,9 +260,12 @@ impl Engine {
         };
         let i = &engine.inner;
         let all = i.contacts.all().await?;
-        i.panels.publish_all(&all).await?;
+        let recordings = i.panels.publish_all(&all).await?;
         for contact in &all {
-            i.feedback.grant(contact).await?;
+            match recordings.get(&contact.id) {
+                Some(marked) => i.feedback.grant_recordings(contact, marked.iter().cloned()),
+                None => i.feedback.grant(contact).await?,
+            }
         }
         tokio::spawn(scheduler::run(i.device.clone(), i.panels.clone()));
         let bridge = Arc::new(PairingBridge(Arc::downgrade(&i.pairing)));
@@ -292,6 +297,7 @@ impl Engine {
         self.inner.device.stop();
         self.inner.inbox.stop().await;
         self.inner.network.shutdown().await;
+        self.inner.received.flush_views().await;
         self.inner.docs.stop().await;
     }
 

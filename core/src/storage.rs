@@ -62,7 +62,8 @@ impl Write {
     }
 }
 
-fn key_string(key: &StorageKey) -> String {
+/// A storage key as the store names its chunk.
+pub(crate) fn key_string(key: &StorageKey) -> String {
     key.into_iter()
         .map(String::as_str)
         .collect::<Vec<_>>()
@@ -103,6 +104,14 @@ impl DocStorage {
     pub fn disk_full(&self) -> bool {
         let health = self.health();
         health.read.is_none() && health.write.as_ref().is_some_and(|(_, full)| *full)
+    }
+
+    /// Whether no document write is waiting or being made durable right now.
+    pub fn idle(&self) -> bool {
+        self.inner
+            .waiting
+            .try_lock()
+            .is_ok_and(|waiting| waiting.is_empty())
     }
 
     fn fail_read(&self, what: String) {

@@ -13,13 +13,17 @@ mod drafts;
 mod feedback;
 mod inbox;
 mod invites;
+mod marks;
+mod views;
 pub use inbox::AllowRule;
 pub use invites::InviteRefusal;
+pub use marks::OutboxMark;
+pub use views::CachedPanel;
 
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +251,20 @@ impl Store {
                  BEGIN SELECT RAISE(ABORT, 'document id already in use'); END;
                  ALTER TABLE contacts ADD COLUMN file_author TEXT;
                  PRAGMA user_version = 6;
+                 COMMIT;",
+            )
+            .map_err(sql)?;
+        }
+        if version < 7 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE outbox_marks (
+                     contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+                     outbox TEXT NOT NULL, projection BLOB NOT NULL, comment_audio TEXT NOT NULL);
+                 CREATE TABLE panel_views (
+                     contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+                     doc TEXT NOT NULL, seen TEXT NOT NULL, changes TEXT NOT NULL);
+                 PRAGMA user_version = 7;
                  COMMIT;",
             )
             .map_err(sql)?;

@@ -59,6 +59,15 @@ impl Feedback {
                 ))
             })
             .await??;
+        Ok(Loaded {
+            my_messages,
+            my_comments,
+            ..self.load_theirs(contact).await?
+        })
+    }
+
+    /// What they wrote, and what labels it: all a row's summary needs (my outbox stays closed).
+    async fn load_theirs(&self, contact: &Contact) -> Result<Loaded, EngineError> {
         let (their_messages, delivered) = match contact.inbound.as_deref() {
             Some(id) => match self.docs.find(id).await? {
                 Some(h) => {
@@ -72,9 +81,9 @@ impl Feedback {
             None => (Vec::new(), 0),
         };
         Ok(Loaded {
-            my_messages,
+            my_messages: Vec::new(),
             delivered,
-            my_comments,
+            my_comments: Vec::new(),
             their_entries: self.their_entries(contact).await?,
             their_messages,
             their_feedback: self.theirs(contact).await?,
@@ -102,7 +111,11 @@ impl Feedback {
 
     /// The chat as the contact's row shows it: unread count and their latest item.
     pub(crate) async fn summary(&self, contact: &Contact) -> Result<ChatSummary, EngineError> {
-        let loaded = self.load(contact).await?;
+        if contact.inbound.is_none() {
+            // Nothing of theirs has arrived: nothing to count.
+            return Ok(ChatSummary::default());
+        }
+        let loaded = self.load_theirs(contact).await?;
         let read = self.read_marks(contact).await?;
         let items = their_items(&loaded.sources());
         let unread = items.iter().filter(|i| !read.contains(&i.id)).count();

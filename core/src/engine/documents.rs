@@ -8,6 +8,7 @@ use std::time::Duration;
 use samod::{DocHandle, DocumentId, Repo};
 
 use super::device::Device;
+use super::marks::Marks;
 use crate::error::EngineError;
 use crate::storage::DocStorage;
 
@@ -23,17 +24,24 @@ pub(crate) struct Documents {
     handles: Arc<Mutex<BTreeMap<String, DocHandle>>>,
     /// Counts the documents found so far: whoever waits for one to arrive wakes at once.
     arrivals: Arc<tokio::sync::watch::Sender<u64>>,
+    marks: Marks,
 }
 
 impl Documents {
     pub(crate) fn new(device: Device, repo: Repo, storage: DocStorage) -> Self {
         Self {
+            marks: Marks::new(device.clone(), storage.clone()),
             device,
             repo,
             storage,
             handles: Arc::default(),
             arrivals: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// What each outbox is known to hold durably.
+    pub(crate) fn marks(&self) -> &Marks {
+        &self.marks
     }
 
     /// The repository, for the network to sync.
@@ -73,6 +81,15 @@ impl Documents {
     /// arrive looks again then, instead of on its next round.
     pub(crate) fn arrivals(&self) -> tokio::sync::watch::Receiver<u64> {
         self.arrivals.subscribe()
+    }
+
+    /// The handle of a document already loaded, if it is.
+    pub(crate) fn loaded(&self, id: &str) -> Option<DocHandle> {
+        let handle = self.cached(id);
+        if handle.is_some() {
+            crate::stage::opened(id);
+        }
+        handle
     }
 
     /// The handle of a document the local store holds.

@@ -134,19 +134,28 @@ impl Feedback {
     /// Lets a contact fetch the recordings of my comments on their panel, and nothing else of
     /// mine that the panel does not grant.
     pub(crate) async fn grant(&self, contact: &Contact) -> Result<(), EngineError> {
-        let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) else {
+        if contact.peer.is_none() {
             return Ok(());
+        }
+        let audio = super::marks::comment_audio(&self.mine(contact).await?);
+        self.grant_recordings(contact, audio);
+        Ok(())
+    }
+
+    /// Lets the contact fetch these recordings of my comments (and no others).
+    pub(crate) fn grant_recordings(
+        &self,
+        contact: &Contact,
+        recordings: impl IntoIterator<Item = String>,
+    ) {
+        let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) else {
+            return;
         };
-        let hashes: HashSet<iroh_blobs::Hash> = self
-            .mine(contact)
-            .await?
-            .comments
-            .iter()
-            .filter_map(|c| c.audio.as_ref())
-            .filter_map(|m| m.hash.parse().ok())
+        let hashes: HashSet<iroh_blobs::Hash> = recordings
+            .into_iter()
+            .filter_map(|h| h.parse().ok())
             .collect();
         self.media.grants().set_for(peer, Grant::Comments, hashes);
-        Ok(())
     }
 
     async fn audio(&self, input: AudioInput) -> Result<backstory_crdt::MediaRef, EngineError> {
@@ -222,6 +231,12 @@ impl Feedback {
         let id = self.device.new_id("m", 8);
         let entry = entry.map(|e| e.to_string());
         let handle = self.docs.get(&contact.outbox).await?;
+        // What the outbox's mark says of my recordings changes: it is forgotten before, and
+        // again after, so no mark made meanwhile outlives the change.
+        let recorded = audio.is_some();
+        if recorded {
+            self.docs.marks().forget(&contact.id).await?;
+        }
         let comment = handle
             .with_document_async(move |d| {
                 let comment = Comment {
@@ -235,6 +250,9 @@ impl Feedback {
                 Ok::<_, backstory_crdt::DocError>(comment)
             })
             .await??;
+        if recorded {
+            self.docs.marks().forget(&contact.id).await?;
+        }
         let view = comment_view(&comment, &theirs);
         self.grant(contact).await?;
         self.chat_changed(contact).await?;
@@ -252,9 +270,12 @@ impl Feedback {
         let now = self.device.now();
         let handle = self.docs.get(&contact.outbox).await?;
         let id = comment.to_string();
+        // The comment may have been a recording the outbox's mark lists (see `comment`).
+        self.docs.marks().forget(&contact.id).await?;
         let found = handle
             .with_document_async(move |d| remove_comment(d, &id, now))
             .await??;
+        self.docs.marks().forget(&contact.id).await?;
         if !found {
             return Err(EngineError::InvalidInput(format!(
                 "no comment `{comment}` of yours on {}'s panel",

@@ -2,17 +2,18 @@
 //! published into the contact's outbox — only the difference — and rescheduled for the next
 //! instant a visibility rule flips.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use backstory_crdt::{
     CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, PanelError,
-    Source, Timestamp, Visibility, apply_published, publish, read_panel,
+    Published, Source, Timestamp, Visibility, apply_published, publish, read_panel,
 };
 use tokio::sync::Notify;
 
 use super::device::Device;
 use super::documents::Documents;
+use super::marks;
 use super::media::Media;
 use crate::contact::{Contact, ContactId};
 use crate::error::EngineError;
@@ -69,14 +70,32 @@ impl Panels {
         }
     }
 
-    /// Publishes each contact's master again (at start: catches up rules that came due while the
-    /// engine was not running, and repairs an outbox whose last write a crash cut short).
-    pub(crate) async fn publish_all(&self, contacts: &[Contact]) -> Result<(), EngineError> {
+    /// Publishes each contact's master again at start: catches up rules that came due while the
+    /// engine was not running, and repairs an outbox whose last write a crash cut short. An
+    /// outbox whose mark vouches for the projection it would get is not loaded; the recordings
+    /// of my comments its mark lists are returned by contact (the others' are read from their
+    /// outbox).
+    pub(crate) async fn publish_all(
+        &self,
+        contacts: &[Contact],
+    ) -> Result<HashMap<ContactId, Vec<String>>, EngineError> {
         let gate = self.gate.lock().await;
+        let mut skipped = HashMap::new();
         for contact in contacts {
-            self.publish(&gate, contact).await?;
+            let published = self.project(contact).await?;
+            let projection = marks::digest(&published);
+            let marks = self.docs.marks();
+            if let Some(mark) = marks
+                .vouches(&contact.id, &contact.outbox, &projection)
+                .await?
+            {
+                self.scheduled(contact, &published);
+                skipped.insert(contact.id.clone(), mark.comment_audio);
+            } else {
+                self.write(&gate, contact, published).await?;
+            }
         }
-        Ok(())
+        Ok(skipped)
     }
 
     /// Publishes one contact's master (after pairing).
@@ -107,14 +126,25 @@ impl Panels {
     /// written over a newer one.
     async fn publish(
         &self,
-        _gate: &tokio::sync::MutexGuard<'_, ()>,
+        gate: &tokio::sync::MutexGuard<'_, ()>,
         contact: &Contact,
     ) -> Result<(), EngineError> {
+        let published = self.project(contact).await?;
+        self.write(gate, contact, published).await
+    }
+
+    /// What the contact may see now, from the master.
+    async fn project(&self, contact: &Contact) -> Result<Published, EngineError> {
         let id = contact.id.clone();
         let master = self.device.blocking(move |s| s.master(&id)).await?;
-        let now = self.device.now();
-        let published = publish(&master, now);
+        let published = publish(&master, self.device.now());
         crate::stage::reached(crate::stage::PROJECTION);
+        Ok(published)
+    }
+
+    /// What follows from a projection besides the outbox: the media the contact may fetch, and
+    /// when the projection changes next.
+    fn scheduled(&self, contact: &Contact, published: &Published) {
         if let Some(peer) = contact.peer.as_deref().and_then(|p| p.parse().ok()) {
             let hashes = published
                 .entries
@@ -124,21 +154,40 @@ impl Panels {
                 .collect();
             self.media.grants().set(peer, hashes);
         }
-        let visible = published.entries.len();
-        let next_change = published.next_change;
-        let handle = self.docs.get(&contact.outbox).await?;
-        let changed = handle
-            .with_document_async(move |doc| apply_published(doc, &published, now))
-            .await??;
-        crate::stage::reached(crate::stage::OUTBOX);
         {
             let mut wakes = self.wakes.lock().unwrap_or_else(|p| p.into_inner());
-            match next_change {
+            match published.next_change {
                 Some(t) => wakes.insert(contact.id.clone(), t),
                 None => wakes.remove(&contact.id),
             };
         }
         self.wake.notify_one();
+    }
+
+    /// Writes a projection into the contact's outbox, and marks the outbox once it is durable.
+    async fn write(
+        &self,
+        _gate: &tokio::sync::MutexGuard<'_, ()>,
+        contact: &Contact,
+        published: Published,
+    ) -> Result<(), EngineError> {
+        let now = self.device.now();
+        self.scheduled(contact, &published);
+        let (visible, next_change) = (published.entries.len(), published.next_change);
+        let projection = marks::digest(&published);
+        let handle = self.docs.get(&contact.outbox).await?;
+        let (changed, heads) = handle
+            .with_document_async(move |doc| {
+                apply_published(doc, &published, now).map(|c| (c, doc.get_heads()))
+            })
+            .await??;
+        crate::stage::reached(crate::stage::OUTBOX);
+        let outboxed = marks::Outboxed {
+            handle,
+            heads,
+            projection,
+        };
+        self.docs.marks().after(&contact.id, outboxed).await;
         if changed.is_some() {
             self.device.emit(Event::PanelPublished {
                 contact: contact.id.clone(),

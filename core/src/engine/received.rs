@@ -16,11 +16,18 @@ use super::feedback::{Feedback, receipts_on};
 use super::media::Media;
 use super::network::Network;
 use super::settings::Settings;
+use super::views::Views;
 use crate::contact::Contact;
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::net::Net;
+use crate::store::CachedPanel;
 use crate::view::{Fetched, TheirPanel};
+
+/// A panel's size is measured again this long after its latest change,
+const REMEASURE: std::time::Duration = std::time::Duration::from_millis(300);
+/// and once more this long after that.
+const REMEASURE_LATER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The received-panels part; cheap to clone.
 #[derive(Clone)]
@@ -31,6 +38,7 @@ pub(crate) struct Received {
     media: Media,
     feedback: Feedback,
     network: Network,
+    views: Views,
 }
 
 pub(crate) fn count(n: usize) -> u32 {
@@ -47,6 +55,7 @@ impl Received {
         network: Network,
     ) -> Self {
         Self {
+            views: Views::new(device.clone()),
             device,
             docs,
             settings,
@@ -96,13 +105,37 @@ impl Received {
         };
         let id = contact.id.clone();
         let seen = self.device.blocking(move |s| s.seen(&id)).await?;
-        let Some(handle) = self.docs.find(&doc_id).await? else {
-            // Paired, but their panel has not arrived yet.
-            return Ok(unshared());
+        let handle = match self.docs.loaded(&doc_id) {
+            Some(h) => h,
+            None => {
+                // Not loaded yet (loading a long history takes a while): the last view against
+                // the same seen heads answers; the follower corrects it once loaded.
+                if let Some(changes) = self.views.get(&contact.id, &doc_id, &seen).await? {
+                    return Ok(TheirPanel {
+                        contact: contact.clone(),
+                        shared: true,
+                        changes,
+                    });
+                }
+                let Some(h) = self.docs.find(&doc_id).await? else {
+                    // Paired, but their panel has not arrived yet.
+                    return Ok(unshared());
+                };
+                h
+            }
         };
+        let against = seen.clone();
         let changes = handle
-            .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&seen)))
+            .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&against)))
             .await??;
+        self.views.put(
+            &contact.id,
+            CachedPanel {
+                doc: doc_id,
+                seen,
+                changes: changes.clone(),
+            },
+        );
         Ok(TheirPanel {
             contact: contact.clone(),
             shared: true,
@@ -227,6 +260,7 @@ impl Received {
             };
             let mut changes = Box::pin(handle.changes());
             let mut events = this.device.events().subscribe();
+            this.correct_kept_view(&contact).await;
             let check_size = async |this: &Self| {
                 if let Err(e) = this.check_size(&contact).await {
                     tracing::warn!("cannot measure {}'s panel: {e}", contact.name);
@@ -238,9 +272,11 @@ impl Received {
             if let Err(e) = this.feedback.inbound_changed(&contact).await {
                 tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
             }
-            // The store takes a change a moment after it is applied: its size is measured
-            // again once changes have rested, so the last of a burst is counted too.
+            // The store takes a change a moment after it is applied (longer on a busy
+            // machine): its size is measured again once changes have rested, and once more a
+            // while later, so the last of a burst is counted too.
             let mut measure_again: Option<tokio::time::Instant> = None;
+            let mut later = false;
             loop {
                 let rested = async {
                     match measure_again {
@@ -252,7 +288,8 @@ impl Received {
                     biased;
                     _ = stop.changed() => return,
                     _ = rested => {
-                        measure_again = None;
+                        measure_again = later.then(|| tokio::time::Instant::now() + REMEASURE_LATER);
+                        later = false;
                         check_size(&this).await;
                     }
                     event = events.recv() => match event {
@@ -292,8 +329,8 @@ impl Received {
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
                         }
                         check_size(&this).await;
-                        measure_again =
-                            Some(tokio::time::Instant::now() + std::time::Duration::from_millis(300));
+                        measure_again = Some(tokio::time::Instant::now() + REMEASURE);
+                        later = true;
                         if let Err(e) = this.feedback.inbound_changed(&contact).await {
                             tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
                         }
@@ -301,6 +338,34 @@ impl Received {
                 }
             }
         });
+    }
+
+    /// Writes the views of their panels still waiting (at shutdown).
+    pub(crate) async fn flush_views(&self) {
+        self.views.flush().await;
+    }
+
+    /// Once their panel is loaded: if a window may have been answered from a kept view that
+    /// the panel has moved on from, tells the windows to read it again.
+    async fn correct_kept_view(&self, contact: &Contact) {
+        let kept = match self.views.heads(&contact.id).await {
+            Ok(Some(heads)) => heads,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::debug!("no kept view of {}'s panel: {e}", contact.name);
+                return;
+            }
+        };
+        match self.panel(contact).await {
+            Ok(now) if now.changes.heads != kept => {
+                self.device.emit(Event::PanelReceived {
+                    contact: contact.id.clone(),
+                    unseen: now.changes.unseen(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
+        }
     }
 
     /// Fetches the media of an entry of their panel from their device and saves it to `out`

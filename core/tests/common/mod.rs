@@ -1,10 +1,15 @@
 //! What the in-process engine tests share: an engine on loopback with a name, and a pairing.
 #![allow(dead_code)] // each test file uses what it needs
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use backstory_core::net::NetworkMode;
-use backstory_core::{Engine, Options, op};
+use backstory_core::{Engine, Options, op, stage};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
 
 /// An engine on `dir` in local network mode, named `name`.
 pub async fn engine(dir: &Path, name: &str) -> Engine {
@@ -32,4 +37,48 @@ pub async fn pair(author: &Engine, viewer: &Engine) {
         })
         .await
         .expect("join");
+}
+
+static OPENED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records every document the engines of this process open (reported under
+/// `stage::WORK_TARGET`); once per test binary.
+pub fn count_openings() {
+    let only_work = tracing_subscriber::filter::Targets::new()
+        .with_target(stage::WORK_TARGET, tracing::Level::TRACE);
+    tracing_subscriber::registry()
+        .with(Counter.with_filter(only_work))
+        .init();
+}
+
+/// How many times each document was opened since the last call.
+pub fn opened() -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for d in OPENED.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        *out.entry(d).or_default() += 1;
+    }
+    out
+}
+
+struct Counter;
+
+struct Doc(Option<String>);
+
+impl Visit for Doc {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "doc" {
+            self.0 = Some(value.to_string());
+        }
+    }
+    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Counter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut doc = Doc(None);
+        event.record(&mut doc);
+        if let Some(d) = doc.0 {
+            OPENED.lock().unwrap_or_else(|p| p.into_inner()).push(d);
+        }
+    }
 }
