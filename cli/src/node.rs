@@ -7,6 +7,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 pub async fn run(dir: &Path, json: bool) -> anyhow::Result<()> {
+    // Listening before anything else: a SIGTERM that arrives while the engine opens (or right
+    // after the control socket answers) still stops it cleanly instead of killing it.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     // A test clock when BACKSTORY_TEST_CLOCK says so, else the system's.
     let clock = backstory_core::clock::from_env()?;
     let engine = Engine::open_with(dir, Options::default().clock(clock)).await?;
@@ -22,9 +26,8 @@ pub async fn run(dir: &Path, json: bool) -> anyhow::Result<()> {
             profile.id, profile.data_dir
         );
     }
-    let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt.recv() => {}
         _ = term.recv() => {}
     }
     stop.send_replace(true);
