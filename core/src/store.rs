@@ -260,7 +260,8 @@ impl Store {
                 "BEGIN;
                  CREATE TABLE outbox_marks (
                      contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
-                     outbox TEXT NOT NULL, projection BLOB NOT NULL, comment_audio TEXT NOT NULL);
+                     outbox TEXT NOT NULL, projection BLOB NOT NULL, chunks BLOB NOT NULL,
+                     comment_audio TEXT NOT NULL);
                  CREATE TABLE panel_views (
                      contact TEXT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
                      doc TEXT NOT NULL, seen TEXT NOT NULL, changes TEXT NOT NULL);

@@ -214,3 +214,90 @@ async fn a_start_opens_only_the_outboxes_whose_projection_changed() {
         e.shutdown().await;
     }
 }
+
+/// What the store of `dir` holds of a document, loaded from its stored chunks.
+fn stored_entries(dir: &Path, doc: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("backstory.db")).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT data FROM docs WHERE (key > ?1 || '/incremental/' AND key < ?1 || '/incremental0')
+             OR (key > ?1 || '/snapshot/' AND key < ?1 || '/snapshot0')
+             ORDER BY key LIKE '%/snapshot/%' DESC, key",
+        )
+        .unwrap();
+    let mut bytes = Vec::new();
+    for chunk in stmt.query_map([doc], |r| r.get::<_, Vec<u8>>(0)).unwrap() {
+        bytes.extend(chunk.unwrap());
+    }
+    let loaded = backstory_core::crdt::automerge::Automerge::load(&bytes).unwrap();
+    backstory_core::crdt::read_panel(&loaded)
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.text)
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else if item.file_name() != "control.sock" {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}
+
+/// The crash a mark must survive: a publication reached the store, the one after it (back to
+/// the projection the mark was made for) did not. The mark no longer vouches for the outbox, so
+/// the start publishes again and the entry the master no longer shows leaves the outbox.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mark_vouches_for_nothing_once_a_later_publication_reached_the_store() {
+    let root = tempfile::tempdir().unwrap();
+    let (first, later) = (root.path().join("first"), root.path().join("later"));
+    let ann = named(&first, "Ann").await;
+    ann.run(op::AddContact { name: "Dan".into() })
+        .await
+        .unwrap();
+    post(&ann, "Dan", "shown", Visibility::Visible).await;
+    let outbox = outbox_of(&ann, "Dan").await;
+    until("the outbox marked", || async { marks(&first).len() == 1 }).await;
+    ann.shutdown().await;
+    drop(ann);
+    // `first` now holds the master, the outbox and its mark for ["shown"]. In a copy, a second
+    // entry is published and reaches the store.
+    copy_dir(&first, &later);
+    let ann = open_at(&later, START).await;
+    post(&ann, "Dan", "leaked", Visibility::Visible).await;
+    ann.shutdown().await;
+    drop(ann);
+    assert_eq!(stored_entries(&later, &outbox), ["shown", "leaked"]);
+    // Back in `first`: the master and the mark still say ["shown"], but the outbox's chunks
+    // are those of the later publication, as if the one that took the entry out was lost.
+    let db = rusqlite::Connection::open(first.join("backstory.db")).unwrap();
+    db.execute(
+        "ATTACH DATABASE ?1 AS later",
+        [later.join("backstory.db").to_str().unwrap()],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT OR IGNORE INTO docs SELECT key, data FROM later.docs
+         WHERE key > ?1 || '/' AND key < ?1 || '0'",
+        [&outbox],
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(stored_entries(&first, &outbox), ["shown", "leaked"]);
+
+    let ann = open_at(&first, START).await;
+    ann.shutdown().await;
+    drop(ann);
+    assert_eq!(
+        stored_entries(&first, &outbox),
+        ["shown"],
+        "the start trusted a mark whose outbox had changed"
+    );
+}

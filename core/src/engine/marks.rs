@@ -1,11 +1,15 @@
 //! Outbox marks. Publishing into an outbox returns before samod has stored the change; a start
 //! therefore published every contact's master again, loading every outbox (most of a start with
 //! many contacts). Once a publication's state of the outbox is durable, a mark records the digest
-//! of the projection it holds and the recordings of my comments in it; a start whose projection
-//! has the same digest skips that outbox. A mark is written only after a quiet moment, once the
-//! store holds the chunks of the outbox's heads and no document write waits; whatever changes
-//! what it vouches for (a newer publication, a voice comment added or removed) supersedes or
-//! forgets it first, so a missing or stale mark only costs a load, never a skipped repair.
+//! of the projection it holds, the names of the outbox's stored chunks and the recordings of my
+//! comments in it; a start whose projection has the same digest, and whose outbox has the same
+//! chunks, skips that outbox. A mark is written only after a quiet moment, once the store holds
+//! the chunks of the outbox's heads and no document write waits. Each publication takes a turn
+//! before it writes, and a mark is written only by the latest turn, so its chunks are never a
+//! later publication's; a later publication whose chunks become durable changes the chunks and
+//! voids the mark even if the one after it (back to the marked projection) was lost. Whatever
+//! changes the recordings (a voice comment added or removed) forgets the mark first. A missing
+//! or stale mark only costs a load, never a skipped repair.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -72,7 +76,8 @@ impl Marks {
         }
     }
 
-    /// The contact's mark, if it vouches for `outbox` holding the projection `projection`.
+    /// The contact's mark, if it vouches for `outbox` holding the projection `projection`: made
+    /// for that projection, with the outbox's stored chunks unchanged since.
     pub(crate) async fn vouches(
         &self,
         contact: &ContactId,
@@ -80,12 +85,23 @@ impl Marks {
         projection: &[u8; 32],
     ) -> Result<Option<OutboxMark>, EngineError> {
         let id = contact.clone();
-        let mark = self.device.blocking(move |s| s.outbox_mark(&id)).await?;
-        Ok(mark.filter(|m| m.outbox == outbox && m.projection == *projection))
+        let doc = outbox.to_string();
+        let (mark, chunks) = self
+            .device
+            .blocking(move |s| {
+                Ok::<_, crate::store::StoreError>((s.outbox_mark(&id)?, s.doc_chunks(&doc)?))
+            })
+            .await?;
+        Ok(
+            mark.filter(|m| {
+                m.outbox == outbox && m.projection == *projection && m.chunks == chunks
+            }),
+        )
     }
 
-    /// Takes a new turn for a contact: every mark still waiting for it is superseded.
-    async fn turn(&self, contact: &ContactId) -> u64 {
+    /// Takes a new turn for a contact, before a publication writes into its outbox: every mark
+    /// still waiting for it is superseded.
+    pub(crate) async fn turn(&self, contact: &ContactId) -> u64 {
         let mut turns = self.turns.lock().await;
         let turn = turns.entry(contact.clone()).or_default();
         *turn += 1;
@@ -104,9 +120,9 @@ impl Marks {
         Ok(())
     }
 
-    /// Marks the outbox once what a publication left in it is durable (in the background).
-    pub(crate) async fn after(&self, contact: &ContactId, published: Outboxed) {
-        let turn = self.turn(contact).await;
+    /// Marks the outbox once what the publication of `turn` left in it is durable (in the
+    /// background).
+    pub(crate) fn after(&self, contact: &ContactId, turn: u64, published: Outboxed) {
         let marks = self.clone();
         let contact = contact.clone();
         tokio::spawn(async move {
@@ -129,12 +145,14 @@ impl Marks {
         tokio::time::sleep(QUIET).await;
         let deadline = tokio::time::Instant::now() + PATIENCE;
         let doc = published.handle.document_id().clone();
-        loop {
+        let chunks = loop {
             if !self.latest(contact, turn).await || *self.device.stopping().borrow() {
                 return Ok(());
             }
-            if self.storage.idle() && self.durable(&doc, &published.heads).await? {
-                break;
+            if self.storage.idle()
+                && let Some(chunks) = self.durable(&doc, &published.heads).await?
+            {
+                break chunks;
             }
             if tokio::time::Instant::now() > deadline {
                 return Err(EngineError::StorageFailed(
@@ -142,7 +160,7 @@ impl Marks {
                 ));
             }
             tokio::time::sleep(LOOK).await;
-        }
+        };
         let feedback = published
             .handle
             .with_document_async(|d| read_feedback(d))
@@ -150,6 +168,7 @@ impl Marks {
         let mark = OutboxMark {
             outbox: doc.to_string(),
             projection: published.projection,
+            chunks,
             comment_audio: comment_audio(&feedback).into_iter().collect(),
         };
         let turns = self.turns.lock().await;
@@ -164,9 +183,15 @@ impl Marks {
         Ok(())
     }
 
-    /// Whether the store holds the chunks samod wrote for these heads: each head's change, or
-    /// the compacted document at exactly these heads.
-    async fn durable(&self, doc: &DocumentId, heads: &[ChangeHash]) -> Result<bool, EngineError> {
+    /// Whether the store holds the chunks samod wrote for these heads (each head's change, or
+    /// the compacted document at exactly these heads), and if so the digest of all the
+    /// document's stored chunks.
+    async fn durable(
+        &self,
+        doc: &DocumentId,
+        heads: &[ChangeHash],
+    ) -> Result<Option<[u8; 32]>, EngineError> {
+        let id = doc.to_string();
         let snapshot = key_string(&StorageKey::snapshot_path(doc, &CompactionHash::new(heads)));
         let changes: Vec<String> = heads
             .iter()
@@ -174,15 +199,15 @@ impl Marks {
             .collect();
         self.device
             .blocking(move |s| {
-                if s.doc_has(&snapshot)? {
-                    return Ok(true);
-                }
-                for c in &changes {
-                    if !s.doc_has(c)? {
-                        return Ok(false);
+                let compacted = s.doc_has(&snapshot)?;
+                if !compacted {
+                    for c in &changes {
+                        if !s.doc_has(c)? {
+                            return Ok(None);
+                        }
                     }
                 }
-                Ok::<_, crate::store::StoreError>(true)
+                Ok::<_, crate::store::StoreError>(Some(s.doc_chunks(&id)?))
             })
             .await
     }

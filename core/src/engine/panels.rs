@@ -176,6 +176,9 @@ impl Panels {
         let (visible, next_change) = (published.entries.len(), published.next_change);
         let projection = marks::digest(&published);
         let handle = self.docs.get(&contact.outbox).await?;
+        // The turn is taken before the write: no mark waiting for an earlier publication can
+        // then list this one's chunks (see `marks`).
+        let turn = self.docs.marks().turn(&contact.id).await;
         let (changed, heads) = handle
             .with_document_async(move |doc| {
                 apply_published(doc, &published, now).map(|c| (c, doc.get_heads()))
@@ -187,7 +190,7 @@ impl Panels {
             heads,
             projection,
         };
-        self.docs.marks().after(&contact.id, outboxed).await;
+        self.docs.marks().after(&contact.id, turn, outboxed);
         if changed.is_some() {
             self.device.emit(Event::PanelPublished {
                 contact: contact.id.clone(),
