@@ -23,7 +23,7 @@ const SECOND: u64 = 1000;
 const MINUTE: u64 = 60 * SECOND;
 
 mod common;
-use common::pair;
+use common::{pair, until};
 
 async fn engine(dir: &Path, name: &str) -> Engine {
     let clock = Arc::new(ManualClock::new(Timestamp(START)));
@@ -35,19 +35,6 @@ async fn engine(dir: &Path, name: &str) -> Engine {
     .unwrap();
     e.run(op::SetName { name: name.into() }).await.unwrap();
     e
-}
-
-/// Waits until `f` returns true, for up to 30 s.
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f().await {
-        assert!(Instant::now() < deadline, "waited in vain for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn post(e: &Engine, to: &str, text: &str) -> EntryId {

@@ -3,26 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use std::time::{Duration, Instant};
-
 use backstory_core::view::NewEntry;
 use backstory_core::{Engine, ErrorCode, op};
 
 mod common;
-use common::{engine, pair};
-
-/// Waits until `f` returns true, for up to 20 s.
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f().await {
-        assert!(Instant::now() < deadline, "waited in vain for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::{engine, pair, until};
 
 async fn unseen_by_bob(ann: &Engine) -> Option<u32> {
     ann.run(op::Contacts {}).await.unwrap()[0]

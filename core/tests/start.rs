@@ -18,7 +18,7 @@ use backstory_core::view::NewEntry;
 use backstory_core::{Engine, Options, op};
 
 mod common;
-use common::{count_openings, opened, pair};
+use common::{count_openings, opened, pair, sees, until};
 
 const START: i64 = 1_900_000_000_000;
 const HOUR: i64 = 3_600_000;
@@ -49,30 +49,6 @@ async fn post(e: &Engine, to: &str, text: &str, visibility: Visibility) -> Entry
     .await
     .unwrap()
     .entry
-}
-
-async fn sees(e: &Engine, of: &str) -> Vec<String> {
-    e.run(op::TheirPanel { contact: of.into() })
-        .await
-        .unwrap()
-        .changes
-        .entries
-        .iter()
-        .map(|c| c.entry.text.clone())
-        .collect()
-}
-
-/// Waits until `f` returns true, for up to 30 s.
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f().await {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The id of my panel for `name` (the contact's outbox).

@@ -12,7 +12,7 @@ use backstory_core::view::{EntryEdit, NewEntry};
 use backstory_core::{Engine, Event, op};
 
 mod common;
-use common::{count_openings, engine, opened, pair};
+use common::{count_openings, engine, opened, pair, sees};
 
 async fn post(e: &Engine, to: &str, text: &str) -> backstory_core::crdt::EntryId {
     e.run(op::PostEntry {
@@ -22,17 +22,6 @@ async fn post(e: &Engine, to: &str, text: &str) -> backstory_core::crdt::EntryId
     .await
     .unwrap()
     .entry
-}
-
-async fn sees(e: &Engine, of: &str) -> Vec<String> {
-    e.run(op::TheirPanel { contact: of.into() })
-        .await
-        .unwrap()
-        .changes
-        .entries
-        .iter()
-        .map(|c| c.entry.text.clone())
-        .collect()
 }
 
 async fn until_sees(e: &Engine, of: &str, want: &[&str]) {

@@ -82,3 +82,31 @@ impl<S: tracing::Subscriber> Layer<S> for Counter {
         }
     }
 }
+
+/// The texts of the entries `e` sees on `of`'s panel, oldest first.
+pub async fn sees(e: &Engine, of: &str) -> Vec<String> {
+    e.run(op::TheirPanel { contact: of.into() })
+        .await
+        .unwrap()
+        .changes
+        .entries
+        .iter()
+        .map(|c| c.entry.text.clone())
+        .collect()
+}
+
+/// Waits until `f` returns true, for up to 30 s.
+pub async fn until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !f().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
