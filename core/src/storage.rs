@@ -54,12 +54,23 @@ impl Write {
         }
     }
 
+    /// Changes and snapshots are synced to disk before the write returns. What a power cut may
+    /// take back without harm is written without its own sync (still in order, and safe from a
+    /// crash of the process): a peer's sync state (an older one only makes the next sync send
+    /// more), and deletions (compaction's, after the snapshot that replaces them is durable: a
+    /// chunk that comes back is merged again).
     fn apply(&self, store: &Store) -> Result<(), StoreError> {
         match self {
+            Self::Put(key, data) if is_sync_state(key) => store.unsynced(|s| s.doc_put(key, data)),
             Self::Put(key, data) => store.doc_put(key, data),
-            Self::Delete(key) => store.doc_delete(key),
+            Self::Delete(key) => store.unsynced(|s| s.doc_delete(key)),
         }
     }
+}
+
+/// Whether a chunk key names a peer's sync state (`<doc>/sync-state/<peer>`).
+fn is_sync_state(key: &str) -> bool {
+    key.split('/').nth(1) == Some("sync-state")
 }
 
 /// A storage key as the store names its chunk.

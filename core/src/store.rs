@@ -81,10 +81,13 @@ pub enum StoreError {
     },
 }
 
-/// A handle to the store; clones share one connection.
+/// A handle to the store; clones share its two connections: one that writes, and one that only
+/// reads, so a read (a lookup on the way of an edit, a document load) never waits behind a
+/// durable write's sync to disk. In WAL mode each read sees every commit made before it.
 #[derive(Clone, Debug)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
     path: Arc<PathBuf>,
 }
 
@@ -99,6 +102,51 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
         e,
         E::Utf8Error(..) | E::FromSqlConversionFailure(..) | E::InvalidColumnType(..)
     )
+}
+
+fn put_chunk(conn: &Connection, key: &str, data: &[u8]) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO docs (key, data) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+    )?
+    .execute(params![key, data])
+    .map(|_| ())
+}
+
+fn delete_chunk(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM docs WHERE key = ?1")?
+        .execute([key])
+        .map(|_| ())
+}
+
+/// The writes [`Store::unsynced`] runs.
+pub struct Unsynced<'a> {
+    store: &'a Store,
+    conn: &'a Connection,
+}
+
+impl Unsynced<'_> {
+    /// Stores a chunk.
+    pub fn doc_put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
+        put_chunk(self.conn, key, data).map_err(|e| self.store.err(e))
+    }
+
+    /// Deletes a chunk.
+    pub fn doc_delete(&self, key: &str) -> Result<(), StoreError> {
+        delete_chunk(self.conn, key).map_err(|e| self.store.err(e))
+    }
+}
+
+/// A contact from a row of `id, name, created, outbox, inbound, peer`.
+fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: ContactId::new(r.get::<_, String>(0)?),
+        name: r.get(1)?,
+        created: backstory_crdt::Timestamp(r.get(2)?),
+        outbox: r.get(3)?,
+        inbound: r.get(4)?,
+        peer: r.get(5)?,
+    })
 }
 
 /// The store's error for what SQLite said about `path`.
@@ -270,8 +318,14 @@ impl Store {
             )
             .map_err(sql)?;
         }
+        let reader = Connection::open(&path).map_err(sql)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sql)?;
+        reader.execute_batch("PRAGMA query_only=ON;").map_err(sql)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
             path: Arc::new(path),
         })
     }
@@ -284,6 +338,12 @@ impl Store {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: SQLite rolls back.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection for reads that decide no write (those stay on [`Store::conn`], in order
+    /// with the writes).
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -302,7 +362,7 @@ impl Store {
 
     /// One document chunk.
     pub fn doc_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn()
+        self.read()
             .query_row("SELECT data FROM docs WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))
@@ -310,7 +370,7 @@ impl Store {
 
     /// Every chunk whose key is `prefix` or lies below it (`prefix/…`).
     pub fn doc_range(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT key, data FROM docs WHERE key = ?1 OR (key >= ?1 || '/' AND key < ?1 || '0')",
@@ -324,7 +384,7 @@ impl Store {
 
     /// The bytes stored for one document: every chunk under its id.
     pub fn doc_size(&self, prefix: &str) -> Result<u64, StoreError> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT COALESCE(SUM(length(data)), 0) FROM docs
                  WHERE key = ?1 OR (key >= ?1 || '/' AND key < ?1 || '0')",
@@ -337,22 +397,35 @@ impl Store {
 
     /// Stores a chunk durably.
     pub fn doc_put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO docs (key, data) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET data = excluded.data",
-                params![key, data],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        put_chunk(&self.conn(), key, data).map_err(|e| self.err(e))
+    }
+
+    /// Runs writes whose commits are not synced to disk on their own: they reach the disk in
+    /// order, with the next synced commit or checkpoint, and a crash of the process keeps them;
+    /// a power cut may take them back (see `storage`). The writer's connection is held
+    /// throughout, so no other write commits unsynced meanwhile.
+    pub fn unsynced<T>(
+        &self,
+        f: impl FnOnce(&Unsynced<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn();
+        conn.execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(|e| self.err(e))?;
+        let out = f(&Unsynced {
+            store: self,
+            conn: &conn,
+        });
+        let restored = conn
+            .execute_batch("PRAGMA synchronous=FULL")
+            .map_err(|e| self.err(e));
+        let out = out?;
+        restored?;
+        Ok(out)
     }
 
     /// Deletes a chunk.
     pub fn doc_delete(&self, key: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute("DELETE FROM docs WHERE key = ?1", [key])
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        delete_chunk(&self.conn(), key).map_err(|e| self.err(e))
     }
 
     // --- contacts ---
@@ -384,30 +457,24 @@ impl Store {
 
     /// Every contact, oldest first.
     pub fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, name, created, outbox, inbound, peer FROM contacts ORDER BY created, id",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Contact {
-                    id: ContactId::new(r.get::<_, String>(0)?),
-                    name: r.get(1)?,
-                    created: backstory_crdt::Timestamp(r.get(2)?),
-                    outbox: r.get(3)?,
-                    inbound: r.get(4)?,
-                    peer: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], contact_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// One contact by id.
     pub fn contact(&self, id: &ContactId) -> Result<Option<Contact>, StoreError> {
-        Ok(self.contacts()?.into_iter().find(|c| c.id == *id))
+        self.read()
+            .prepare_cached(
+                "SELECT id, name, created, outbox, inbound, peer FROM contacts WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.query_row([id.as_str()], contact_row).optional())
+            .map_err(|e| self.err(e))
     }
 
     /// Records the document a contact's panel files were merged into, and who wrote the first
@@ -424,7 +491,7 @@ impl Store {
 
     /// Who wrote the panel files imported for a contact, if any were.
     pub fn file_author(&self, id: &ContactId) -> Result<Option<String>, StoreError> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT file_author FROM contacts WHERE id = ?1",
                 [id.as_str()],
@@ -440,7 +507,7 @@ impl Store {
     /// The master panel for a contact.
     pub fn master(&self, id: &ContactId) -> Result<MasterPanel, StoreError> {
         let json: String = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT panel FROM masters WHERE contact = ?1",
                 [id.as_str()],
@@ -482,7 +549,7 @@ impl Store {
 
     /// The contact whose panel holds an entry.
     pub fn contact_of_entry(&self, entry: &EntryId) -> Result<Option<ContactId>, StoreError> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT contact FROM entry_index WHERE entry = ?1",
                 [entry.as_str()],
@@ -498,7 +565,7 @@ impl Store {
     /// The heads of the contact's panel I last looked at.
     pub fn seen(&self, id: &ContactId) -> Result<Vec<String>, StoreError> {
         let json: Option<String> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT heads FROM seen WHERE contact = ?1",
                 [id.as_str()],
@@ -529,7 +596,7 @@ impl Store {
 
     /// A setting's value.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn()
+        self.read()
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
                 r.get(0)
             })
@@ -547,5 +614,75 @@ impl Store {
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+    use super::*;
+
+    fn synchronous(store: &Store) -> i64 {
+        store
+            .conn()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn writes_after_unsynced_ones_are_synced_again_even_when_those_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store), FULL);
+        store
+            .unsynced(|w| w.doc_put("d/sync-state/p", b"state"))
+            .unwrap();
+        assert_eq!(synchronous(&store), FULL);
+        let failed: Result<(), StoreError> = store.unsynced(|w| {
+            w.doc_delete("d/sync-state/p")?;
+            Err(StoreError::Decode {
+                path: dir.path().into(),
+                what: "test",
+                detail: "stops midway".into(),
+            })
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            synchronous(&store),
+            FULL,
+            "a failure must not leave writes unsynced"
+        );
+        assert_eq!(store.doc_get("d/sync-state/p").unwrap(), None);
+    }
+
+    #[test]
+    fn the_reading_connection_sees_every_write_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..50 {
+            let v = i.to_string();
+            store.set_setting("k", &v).unwrap();
+            assert_eq!(store.setting("k").unwrap().as_deref(), Some(v.as_str()));
+            store.doc_put("d/incremental/x", v.as_bytes()).unwrap();
+            assert_eq!(
+                store.doc_get("d/incremental/x").unwrap(),
+                Some(v.into_bytes())
+            );
+            store.unsynced(|w| w.doc_delete("d/incremental/x")).unwrap();
+            assert_eq!(store.doc_get("d/incremental/x").unwrap(), None);
+        }
+        // A store reopened holds what the unsynced writes left (a process that ends keeps them).
+        store
+            .unsynced(|w| w.doc_put("d/sync-state/p", b"s"))
+            .unwrap();
+        drop(store);
+        let again = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            again.doc_get("d/sync-state/p").unwrap(),
+            Some(b"s".to_vec())
+        );
+        assert_eq!(again.setting("k").unwrap().as_deref(), Some("49"));
     }
 }

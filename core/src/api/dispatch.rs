@@ -323,12 +323,13 @@ impl Engine {
     ) -> Result<crate::contact::Contact, EngineError> {
         let p = self.parts();
         let e = entry.clone();
-        let id = p
-            .device
-            .blocking(move |s| s.contact_of_entry(&e))
+        p.device
+            .blocking(move |s| match s.contact_of_entry(&e)? {
+                Some(id) => s.contact(&id),
+                None => Ok(None),
+            })
             .await?
-            .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))?;
-        p.contacts.find(id.as_str()).await
+            .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))
     }
 
     async fn commit_draft(

@@ -51,9 +51,16 @@ impl Contacts {
 
     /// Finds a contact by id, or by name (case-insensitive) when the name is unique.
     pub(crate) async fn find(&self, query: &str) -> Result<Contact, EngineError> {
-        let all = self.all().await?;
-        if let Some(c) = all.iter().find(|c| c.id.as_str() == query) {
-            return Ok(c.clone());
+        let q = query.to_string();
+        let (by_id, all) = self
+            .device
+            .blocking(move |s| match s.contact(&ContactId::new(q))? {
+                Some(c) => Ok((Some(c), Vec::new())),
+                None => s.contacts().map(|all| (None, all)),
+            })
+            .await?;
+        if let Some(c) = by_id {
+            return Ok(c);
         }
         let mut by_name = all
             .into_iter()

@@ -27,7 +27,7 @@ impl Store {
     /// One draft.
     pub fn draft(&self, id: &DraftId) -> Result<Option<Draft>, StoreError> {
         let json: Option<String> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT draft FROM drafts WHERE id = ?1",
                 [id.as_str()],
@@ -42,7 +42,7 @@ impl Store {
     /// Every draft, newest first. A draft that no longer decodes is skipped and logged rather
     /// than hiding all the others.
     pub fn drafts(&self) -> Result<Vec<Draft>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached("SELECT id, draft FROM drafts ORDER BY created DESC, id")
             .map_err(|e| self.err(e))?;

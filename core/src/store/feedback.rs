@@ -19,7 +19,7 @@ pub struct ChatMarks {
 impl Store {
     /// Whether I turned read receipts off for one contact.
     pub fn receipts_off(&self, contact: &ContactId) -> Result<bool, StoreError> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT off FROM contact_receipts WHERE contact = ?1",
                 [contact.as_str()],

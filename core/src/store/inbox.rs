@@ -89,7 +89,7 @@ impl Store {
 
     /// Every always-allow rule.
     pub fn allow_rules(&self) -> Result<Vec<AllowRule>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached("SELECT player, contacts, since FROM allow_rules ORDER BY player")
             .map_err(|e| self.err(e))?;

@@ -60,7 +60,7 @@ impl Store {
 
     /// The ids of every document with chunks in the store.
     pub fn doc_ids(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare(
                 "SELECT DISTINCT substr(key, 1, instr(key, '/') - 1) FROM docs
@@ -119,10 +119,12 @@ impl Store {
 
     /// The contact with this endpoint id.
     pub fn contact_by_peer(&self, peer: &str) -> Result<Option<Contact>, StoreError> {
-        Ok(self
-            .contacts()?
-            .into_iter()
-            .find(|c| c.peer.as_deref() == Some(peer)))
+        self.read()
+            .prepare_cached(
+                "SELECT id, name, created, outbox, inbound, peer FROM contacts WHERE peer = ?1",
+            )
+            .and_then(|mut stmt| stmt.query_row([peer], super::contact_row).optional())
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a document id is already one of mine or a contact's.
@@ -156,7 +158,7 @@ impl Store {
     /// Where a peer was last reachable directly.
     pub fn peer_addrs(&self, peer: &str) -> Result<Vec<std::net::SocketAddr>, StoreError> {
         let json: Option<String> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT addrs FROM peer_addrs WHERE peer = ?1",
                 [peer],

@@ -27,7 +27,7 @@ impl Store {
     /// The mark of a contact's outbox, if one was made (an unreadable one counts as none).
     pub fn outbox_mark(&self, contact: &ContactId) -> Result<Option<OutboxMark>, StoreError> {
         let row = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT outbox, projection, chunks, comment_audio FROM outbox_marks
                  WHERE contact = ?1",
@@ -92,7 +92,7 @@ impl Store {
 
     /// Whether a document chunk is in the store.
     pub fn doc_has(&self, key: &str) -> Result<bool, StoreError> {
-        self.conn()
+        self.read()
             .query_row("SELECT 1 FROM docs WHERE key = ?1", [key], |_| Ok(()))
             .optional()
             .map(|o| o.is_some())
@@ -103,7 +103,7 @@ impl Store {
     /// per-peer sync states left out). Changes and snapshots are named by their content, so
     /// equal digests mean the same stored document.
     pub fn doc_chunks(&self, doc: &str) -> Result<[u8; 32], StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT key FROM docs WHERE (key >= ?1 AND key < ?2) OR (key >= ?3 AND key < ?4)

@@ -23,7 +23,7 @@ impl Store {
     /// The last view of a contact's panel (an unreadable one counts as none).
     pub fn panel_view(&self, contact: &ContactId) -> Result<Option<CachedPanel>, StoreError> {
         let row = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT doc, seen, changes FROM panel_views WHERE contact = ?1",
                 [contact.as_str()],
