@@ -142,6 +142,18 @@ impl Panels {
         Ok(published)
     }
 
+    /// Publishes `master`, the contact's master as the store has it (read under the gate).
+    async fn publish_master(
+        &self,
+        gate: &tokio::sync::MutexGuard<'_, ()>,
+        contact: &Contact,
+        master: &MasterPanel,
+    ) -> Result<(), EngineError> {
+        let published = publish(master, self.device.now());
+        crate::stage::reached(crate::stage::PROJECTION);
+        self.write(gate, contact, published).await
+    }
+
     /// What follows from a projection besides the outbox: the media the contact may fetch, and
     /// when the projection changes next.
     fn scheduled(&self, contact: &Contact, published: &Published) {
@@ -246,17 +258,18 @@ impl Panels {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;
         let id = contact.id.clone();
-        let out = self
+        let (out, master) = self
             .device
             .blocking(move |s| {
                 let mut master = s.master(&id)?;
                 let (out, added, removed) = f(&mut master)?;
                 s.save_master(&id, &master, added.as_ref(), removed.as_ref())?;
                 crate::stage::reached(crate::stage::COMMIT);
-                Ok::<_, EngineError>(out)
+                Ok::<_, EngineError>((out, master))
             })
             .await?;
-        self.publish(&gate, contact).await?;
+        // The master just saved is what the store has: the gate keeps any other write out.
+        self.publish_master(&gate, contact, &master).await?;
         Ok(out)
     }
 

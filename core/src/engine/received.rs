@@ -2,11 +2,13 @@
 //! (and telling the author, unless receipts are off), following them as they change, and fetching
 //! their media.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
 
-use backstory_crdt::changes::heads_from_strings;
+use backstory_crdt::changes::{heads_from_strings, heads_to_strings};
 use backstory_crdt::feedback::{Receipt, read_feedback, set_receipt};
 use backstory_crdt::{EntryId, EntryState, PanelChanges, Timestamp, changes_since};
 
@@ -17,7 +19,7 @@ use super::media::Media;
 use super::network::Network;
 use super::settings::Settings;
 use super::views::Views;
-use crate::contact::Contact;
+use crate::contact::{Contact, ContactId};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::net::Net;
@@ -39,6 +41,22 @@ pub(crate) struct Received {
     feedback: Feedback,
     network: Network,
     views: Views,
+    /// The heads I last marked seen, per contact and document, as the store has them (read
+    /// once, then kept in step by [`Received::mark_seen`], their only writer).
+    seen: Arc<Mutex<SeenHeads>>,
+    /// Held while marking seen, so the kept heads follow the store's order of writes.
+    marking: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Seen heads by [`seen_key`].
+type SeenHeads = HashMap<(ContactId, String), Vec<String>>;
+
+/// Whose seen heads, of which document: a contact paired again under the same id has a new one.
+fn seen_key(contact: &Contact) -> (ContactId, String) {
+    (
+        contact.id.clone(),
+        contact.inbound.clone().unwrap_or_default(),
+    )
 }
 
 pub(crate) fn count(n: usize) -> u32 {
@@ -62,7 +80,33 @@ impl Received {
             media,
             feedback,
             network,
+            seen: Arc::default(),
+            marking: Arc::default(),
         }
+    }
+
+    /// The heads of a contact's panel I last marked seen.
+    async fn seen(&self, contact: &Contact) -> Result<Vec<String>, EngineError> {
+        let key = seen_key(contact);
+        let known = self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(heads) = known {
+            return Ok(heads);
+        }
+        let id = contact.id.clone();
+        let heads = self.device.blocking(move |s| s.seen(&id)).await?;
+        // A mark made while this was read is newer: it stays.
+        Ok(self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_insert(heads)
+            .clone())
     }
 
     /// Pauses syncing their panel for me once it takes more than my limit here
@@ -103,10 +147,20 @@ impl Received {
         let Some(doc_id) = contact.inbound.clone() else {
             return Ok(unshared());
         };
-        let id = contact.id.clone();
-        let seen = self.device.blocking(move |s| s.seen(&id)).await?;
+        let seen = self.seen(contact).await?;
         let handle = match self.docs.loaded(&doc_id) {
-            Some(h) => h,
+            Some(h) => {
+                // What was computed for this state of the document a moment ago answers again.
+                let heads = heads_to_strings(&h.with_document(|d| d.get_heads()));
+                if let Some(changes) = self.views.fresh(&contact.id, &doc_id, &seen, &heads) {
+                    return Ok(TheirPanel {
+                        contact: contact.clone(),
+                        shared: true,
+                        changes,
+                    });
+                }
+                h
+            }
             None => {
                 // Not loaded yet (loading a long history takes a while): the last view against
                 // the same seen heads answers; the follower corrects it once loaded.
@@ -174,9 +228,19 @@ impl Received {
         let id = contact.id.clone();
         let at = self.device.now().millis();
         let seen = heads.clone();
+        let _marking = self.marking.lock().await;
+        // Forgotten first: a write that fails leaves the store's word to the next read.
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&seen_key(contact));
         self.device
             .blocking(move |s| s.mark_seen(&id, &seen, at))
             .await?;
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(seen_key(contact), heads.clone());
         self.send_receipt(contact, heads).await?;
         let (_, unseen, _) = self.unseen(contact).await?;
         self.device.emit(Event::PanelReceived {

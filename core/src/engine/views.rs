@@ -32,7 +32,13 @@ struct Latest {
     pending: HashMap<ContactId, CachedPanel>,
     /// The digest of the view the store has, per contact.
     written: HashMap<ContactId, blake3::Hash>,
+    /// The last view computed, per contact, for as long as the engine runs (at most [`FRESH`]):
+    /// a window reading a panel the follower has just read is answered without reading again.
+    fresh: HashMap<ContactId, CachedPanel>,
 }
+
+/// How many contacts' last views are kept in memory.
+const FRESH: usize = 64;
 
 fn digest(view: &CachedPanel) -> blake3::Hash {
     let bytes = serde_json::to_vec(&(&view.doc, &view.seen, &view.changes)).unwrap_or_default();
@@ -91,9 +97,32 @@ impl Views {
         Ok(kept.map(|v| v.changes.heads))
     }
 
+    /// The view last computed of a contact's panel in `doc` against `seen`, if the document's
+    /// heads are still `heads`: the same document state gives the same view.
+    pub(crate) fn fresh(
+        &self,
+        contact: &ContactId,
+        doc: &str,
+        seen: &[String],
+        heads: &[String],
+    ) -> Option<PanelChanges> {
+        self.latest()
+            .fresh
+            .get(contact)
+            .filter(|v| v.doc == doc && v.seen == seen && v.changes.heads == heads)
+            .map(|v| v.changes.clone())
+    }
+
     /// Keeps a view just computed (written a moment later, unless it is what the store has).
     pub(crate) fn put(&self, contact: &ContactId, view: CachedPanel) {
-        self.latest().pending.insert(contact.clone(), view);
+        {
+            let mut latest = self.latest();
+            if latest.fresh.len() >= FRESH && !latest.fresh.contains_key(contact) {
+                latest.fresh.clear();
+            }
+            latest.fresh.insert(contact.clone(), view.clone());
+            latest.pending.insert(contact.clone(), view);
+        }
         self.dirty.notify_one();
     }
 
