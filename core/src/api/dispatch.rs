@@ -48,6 +48,7 @@ impl Engine {
             let _gate = p.panels.hold().await;
             let id = contact.id.clone();
             p.device.blocking(move |s| s.remove_contact(&id)).await?;
+            p.received.forget(&contact.id);
         }
         p.network.refresh_access(&p.contacts.all().await?);
         p.network.disconnect(&contact);

@@ -2,7 +2,7 @@
 //! (and telling the author, unless receipts are off), following them as they change, and fetching
 //! their media.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +46,8 @@ pub(crate) struct Received {
     seen: Arc<Mutex<SeenHeads>>,
     /// Held while marking seen, so the kept heads follow the store's order of writes.
     marking: Arc<tokio::sync::Mutex<()>>,
+    /// Contacts removed while this engine runs: their followers stop.
+    removed: Arc<Mutex<HashSet<ContactId>>>,
 }
 
 /// Seen heads by [`seen_key`].
@@ -82,7 +84,27 @@ impl Received {
             network,
             seen: Arc::default(),
             marking: Arc::default(),
+            removed: Arc::default(),
         }
+    }
+
+    /// Forgets a contact the store no longer has: its follower stops at its next change.
+    pub(crate) fn forget(&self, contact: &ContactId) {
+        self.removed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(contact.clone());
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, _), _| id != contact);
+    }
+
+    fn removed(&self, contact: &ContactId) -> bool {
+        self.removed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(contact)
     }
 
     /// The heads of a contact's panel I last marked seen.
@@ -364,6 +386,7 @@ impl Received {
                             check_size(&this).await;
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        Ok(Event::ContactRemoved { contact: c }) if c == contact.id => return,
                         Ok(_) => {}
                     },
                     next = futures::StreamExt::next(&mut changes) => {
@@ -375,11 +398,8 @@ impl Received {
                         while let Some(Some(_)) =
                             futures::StreamExt::next(&mut changes).now_or_never()
                         {}
-                        let cid = contact.id.clone();
-                        match this.device.blocking(move |s| s.contact(&cid)).await {
-                            Ok(Some(_)) => {}
-                            // The contact was removed meanwhile.
-                            _ => return,
+                        if this.removed(&contact.id) {
+                            return;
                         }
                         // The windows first; measuring and the chat's bookkeeping after.
                         match this.unseen(&contact).await {
