@@ -101,13 +101,11 @@ impl Engine {
                 Response::PostEntry(Posted { entry, note })
             }
             Request::EditEntry(r) => {
-                let c = self.owner_of(&r.entry).await?;
-                p.panels.edit(&c, &r.entry, r.edit).await?;
+                p.panels.edit(&r.entry, r.edit).await?;
                 Response::EditEntry(())
             }
             Request::RemoveEntry(r) => {
-                let c = self.owner_of(&r.entry).await?;
-                p.panels.remove(&c, &r.entry).await?;
+                p.panels.remove(&r.entry).await?;
                 Response::RemoveEntry(())
             }
             Request::RefreshSnapshot(r) => {

@@ -255,22 +255,57 @@ impl Panels {
         + Send
         + 'static,
     ) -> Result<T, EngineError> {
+        let c = contact.clone();
+        let (out, _) = self.change_whose(move |_| Ok(c), f).await?;
+        Ok(out)
+    }
+
+    /// [`Panels::change`] on the panel that holds `entry`, found in the same trip to the store;
+    /// returns whose panel it was too.
+    async fn change_holding<T: Send + 'static>(
+        &self,
+        entry: &EntryId,
+        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
+        + Send
+        + 'static,
+    ) -> Result<(T, Contact), EngineError> {
+        let e = entry.clone();
+        self.change_whose(
+            move |s| {
+                let holder = match s.contact_of_entry(&e)? {
+                    Some(id) => s.contact(&id)?,
+                    None => None,
+                };
+                holder.ok_or(EngineError::UnknownEntry(e))
+            },
+            f,
+        )
+        .await
+    }
+
+    async fn change_whose<T: Send + 'static>(
+        &self,
+        whose: impl FnOnce(&crate::store::Store) -> Result<Contact, EngineError> + Send + 'static,
+        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
+        + Send
+        + 'static,
+    ) -> Result<(T, Contact), EngineError> {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;
-        let id = contact.id.clone();
-        let (out, master) = self
+        let (out, contact, master) = self
             .device
             .blocking(move |s| {
-                let mut master = s.master(&id)?;
+                let contact = whose(s)?;
+                let mut master = s.master(&contact.id)?;
                 let (out, added, removed) = f(&mut master)?;
-                s.save_master(&id, &master, added.as_ref(), removed.as_ref())?;
+                s.save_master(&contact.id, &master, added.as_ref(), removed.as_ref())?;
                 crate::stage::reached(crate::stage::COMMIT);
-                Ok::<_, EngineError>((out, master))
+                Ok::<_, EngineError>((out, contact, master))
             })
             .await?;
         // The master just saved is what the store has: the gate keeps any other write out.
-        self.publish_master(&gate, contact, &master).await?;
-        Ok(out)
+        self.publish_master(&gate, &contact, &master).await?;
+        Ok((out, contact))
     }
 
     /// Adds a prepared entry to my panel for a contact. Returns once the entry is durable.
@@ -317,31 +352,27 @@ impl Panels {
         Ok(id)
     }
 
-    /// Edits an entry of my panel for `contact`.
-    pub(crate) async fn edit(
-        &self,
-        contact: &Contact,
-        entry: &EntryId,
-        edit: EntryEdit,
-    ) -> Result<(), EngineError> {
+    /// Edits an entry of one of my panels.
+    pub(crate) async fn edit(&self, entry: &EntryId, edit: EntryEdit) -> Result<(), EngineError> {
         if let Some(text) = &edit.text {
             check_text(text)?;
         }
         let id = entry.clone();
         let t = self.device.now();
-        self.change(contact, move |m| {
-            if let Some(text) = edit.text {
-                m.set_text(&id, text, t)?;
-            }
-            if let Some(category) = edit.category {
-                m.move_entry(&id, category, t)?;
-            }
-            if let Some(rule) = edit.visibility {
-                m.set_visibility(&id, rule)?;
-            }
-            Ok(((), None, None))
-        })
-        .await?;
+        let ((), contact) = self
+            .change_holding(entry, move |m| {
+                if let Some(text) = edit.text {
+                    m.set_text(&id, text, t)?;
+                }
+                if let Some(category) = edit.category {
+                    m.move_entry(&id, category, t)?;
+                }
+                if let Some(rule) = edit.visibility {
+                    m.set_visibility(&id, rule)?;
+                }
+                Ok(((), None, None))
+            })
+            .await?;
         self.device.emit(Event::EntryEdited {
             contact: contact.id.clone(),
             entry: entry.clone(),
@@ -370,18 +401,15 @@ impl Panels {
         Ok(())
     }
 
-    /// Removes an entry of my panel for `contact`.
-    pub(crate) async fn remove(
-        &self,
-        contact: &Contact,
-        entry: &EntryId,
-    ) -> Result<(), EngineError> {
+    /// Removes an entry of one of my panels.
+    pub(crate) async fn remove(&self, entry: &EntryId) -> Result<(), EngineError> {
         let id = entry.clone();
-        self.change(contact, move |m| {
-            m.remove_entry(&id)?;
-            Ok(((), None, Some(id)))
-        })
-        .await?;
+        let ((), contact) = self
+            .change_holding(entry, move |m| {
+                m.remove_entry(&id)?;
+                Ok(((), None, Some(id)))
+            })
+            .await?;
         self.device.emit(Event::EntryRemoved {
             contact: contact.id.clone(),
             entry: entry.clone(),
