@@ -548,15 +548,13 @@ impl Store {
     }
 
     /// The contact whose panel holds an entry.
-    pub fn contact_of_entry(&self, entry: &EntryId) -> Result<Option<ContactId>, StoreError> {
+    pub fn contact_holding(&self, entry: &EntryId) -> Result<Option<Contact>, StoreError> {
         self.read()
-            .query_row(
-                "SELECT contact FROM entry_index WHERE entry = ?1",
-                [entry.as_str()],
-                |r| r.get::<_, String>(0),
+            .prepare_cached(
+                "SELECT c.id, c.name, c.created, c.outbox, c.inbound, c.peer
+                 FROM entry_index e JOIN contacts c ON c.id = e.contact WHERE e.entry = ?1",
             )
-            .optional()
-            .map(|o| o.map(ContactId::new))
+            .and_then(|mut stmt| stmt.query_row([entry.as_str()], contact_row).optional())
             .map_err(|e| self.err(e))
     }
 

@@ -323,10 +323,7 @@ impl Engine {
         let p = self.parts();
         let e = entry.clone();
         p.device
-            .blocking(move |s| match s.contact_of_entry(&e)? {
-                Some(id) => s.contact(&id),
-                None => Ok(None),
-            })
+            .blocking(move |s| s.contact_holding(&e))
             .await?
             .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))
     }

@@ -58,6 +58,10 @@ pub(crate) struct Panels {
     wake: Arc<Notify>,
 }
 
+/// What a change to a master gives back: its result, and the entry it added or removed (so the
+/// entry index keeps in step).
+type Changed<T> = Result<(T, Option<EntryId>, Option<EntryId>), EngineError>;
+
 impl Panels {
     pub(crate) fn new(device: Device, docs: Documents, media: Media) -> Self {
         Self {
@@ -247,13 +251,11 @@ impl Panels {
     }
 
     /// Loads a master panel, changes it, saves it durably and publishes it, all under the write
-    /// gate. `added`/`removed` keep the entry index in step.
+    /// gate (see [`Changed`]).
     async fn change<T: Send + 'static>(
         &self,
         contact: &Contact,
-        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
-        + Send
-        + 'static,
+        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
     ) -> Result<T, EngineError> {
         let c = contact.clone();
         let (out, _) = self.change_whose(move |_| Ok(c), f).await?;
@@ -265,30 +267,22 @@ impl Panels {
     async fn change_holding<T: Send + 'static>(
         &self,
         entry: &EntryId,
-        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
-        + Send
-        + 'static,
+        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
     ) -> Result<(T, Contact), EngineError> {
         let e = entry.clone();
         self.change_whose(
-            move |s| {
-                let holder = match s.contact_of_entry(&e)? {
-                    Some(id) => s.contact(&id)?,
-                    None => None,
-                };
-                holder.ok_or(EngineError::UnknownEntry(e))
-            },
+            move |s| s.contact_holding(&e)?.ok_or(EngineError::UnknownEntry(e)),
             f,
         )
         .await
     }
 
+    /// [`Panels::change`] on the panel of the contact `whose` reads from the store, in the same
+    /// trip as the change.
     async fn change_whose<T: Send + 'static>(
         &self,
         whose: impl FnOnce(&crate::store::Store) -> Result<Contact, EngineError> + Send + 'static,
-        f: impl FnOnce(&mut MasterPanel) -> Result<(T, Option<EntryId>, Option<EntryId>), EngineError>
-        + Send
-        + 'static,
+        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
     ) -> Result<(T, Contact), EngineError> {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;

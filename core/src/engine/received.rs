@@ -94,10 +94,7 @@ impl Received {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(contact.clone());
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(id, _), _| id != contact);
+        self.seen_heads().retain(|(id, _), _| id != contact);
     }
 
     fn removed(&self, contact: &ContactId) -> bool {
@@ -107,28 +104,21 @@ impl Received {
             .contains(contact)
     }
 
+    fn seen_heads(&self) -> std::sync::MutexGuard<'_, SeenHeads> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The heads of a contact's panel I last marked seen.
     async fn seen(&self, contact: &Contact) -> Result<Vec<String>, EngineError> {
         let key = seen_key(contact);
-        let known = self
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
+        let known = self.seen_heads().get(&key).cloned();
         if let Some(heads) = known {
             return Ok(heads);
         }
         let id = contact.id.clone();
         let heads = self.device.blocking(move |s| s.seen(&id)).await?;
         // A mark made while this was read is newer: it stays.
-        Ok(self
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key)
-            .or_insert(heads)
-            .clone())
+        Ok(self.seen_heads().entry(key).or_insert(heads).clone())
     }
 
     /// Pauses syncing their panel for me once it takes more than my limit here
@@ -252,17 +242,11 @@ impl Received {
         let seen = heads.clone();
         let _marking = self.marking.lock().await;
         // Forgotten first: a write that fails leaves the store's word to the next read.
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&seen_key(contact));
+        self.seen_heads().remove(&seen_key(contact));
         self.device
             .blocking(move |s| s.mark_seen(&id, &seen, at))
             .await?;
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(seen_key(contact), heads.clone());
+        self.seen_heads().insert(seen_key(contact), heads.clone());
         self.send_receipt(contact, heads).await?;
         let (_, unseen, _) = self.unseen(contact).await?;
         self.device.emit(Event::PanelReceived {
