@@ -23,7 +23,7 @@ const SECOND: u64 = 1000;
 const MINUTE: u64 = 60 * SECOND;
 
 mod common;
-use common::{pair, until};
+use common::{pair, sees, until};
 
 async fn engine(dir: &Path, name: &str) -> Engine {
     let clock = Arc::new(ManualClock::new(Timestamp(START)));
@@ -57,15 +57,6 @@ async fn heads(e: &Engine, of: &str) -> Vec<String> {
         .unwrap()
         .changes
         .heads
-}
-
-async fn their_entries(e: &Engine, of: &str) -> usize {
-    e.run(op::TheirPanel { contact: of.into() })
-        .await
-        .unwrap()
-        .changes
-        .entries
-        .len()
 }
 
 async fn signal(e: &Engine, session: &str, entry: &EntryId, signal: Signal) {
@@ -126,7 +117,7 @@ async fn views_reach_the_author_judged_counted_and_ranked() {
     let books = post(&ann, "Bob", "Reading Middlemarch").await;
     let song = post(&ann, "Bob", "Learning a song").await;
     until("Bob to have Ann's three entries", || async {
-        their_entries(&bob, "Ann").await == 3
+        sees(&bob, "Ann").await.len() == 3
     })
     .await;
 
@@ -259,7 +250,7 @@ async fn with_receipts_off_the_author_receives_no_signal_at_all() {
     pair(&ann, &bob).await;
     let alps = post(&ann, "Bob", "Hiked in the Alps").await;
     until("Bob to have Ann's entry", || async {
-        their_entries(&bob, "Ann").await == 1
+        sees(&bob, "Ann").await.len() == 1
     })
     .await;
     let comments_at_ann = || async { feedback(&ann, "Bob").await.comments.len() };
@@ -362,7 +353,7 @@ async fn comments_made_while_the_author_is_stopped_arrive_when_it_starts() {
     pair(&ann, &bob).await;
     let alps = post(&ann, "Bob", "Hiked in the Alps").await;
     until("Bob to have Ann's entry", || async {
-        their_entries(&bob, "Ann").await == 1
+        sees(&bob, "Ann").await.len() == 1
     })
     .await;
     ann.shutdown().await;

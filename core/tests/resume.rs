@@ -92,19 +92,6 @@ fn damage_sync_records(dir: &Path) -> usize {
     n
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn reconnecting_resumes_from_the_shared_heads() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -126,7 +113,7 @@ async fn reconnecting_resumes_from_the_shared_heads() {
     until_bob_sees(&bob, "edit 0").await;
     bob.shutdown().await;
     drop(bob);
-    copy_dir(b.path(), backup.path());
+    common::copy_dir(b.path(), backup.path());
 
     for i in 1..=EDITS {
         edit(&ann, &entry, &format!("edit {i}")).await;
@@ -171,7 +158,7 @@ async fn reconnecting_resumes_from_the_shared_heads() {
     // Bob's device comes back from a backup taken before most of the history: Ann's record says
     // they share heads Bob no longer has. Sync falls back to a full exchange and Bob catches up.
     std::fs::remove_dir_all(b.path()).unwrap();
-    copy_dir(backup.path(), b.path());
+    common::copy_dir(backup.path(), b.path());
     let bob = open(b.path()).await;
     until_bob_sees(&bob, "after the damage").await;
     bob.shutdown().await;

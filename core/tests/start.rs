@@ -18,7 +18,7 @@ use backstory_core::view::NewEntry;
 use backstory_core::{Engine, Options, op};
 
 mod common;
-use common::{count_openings, opened, pair, sees, until};
+use common::{copy_dir, count_openings, opened, pair, sees, until};
 
 const START: i64 = 1_900_000_000_000;
 const HOUR: i64 = 3_600_000;
@@ -212,19 +212,6 @@ fn stored_entries(dir: &Path, doc: &str) -> Vec<String> {
         .into_iter()
         .map(|e| e.text)
         .collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        let target = to.join(item.file_name());
-        if item.file_type().unwrap().is_dir() {
-            copy_dir(&item.path(), &target);
-        } else if item.file_name() != "control.sock" {
-            std::fs::copy(item.path(), target).unwrap();
-        }
-    }
 }
 
 /// The crash a mark must survive: a publication reached the store, the one after it (back to

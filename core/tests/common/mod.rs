@@ -83,6 +83,20 @@ impl<S: tracing::Subscriber> Layer<S> for Counter {
     }
 }
 
+/// Copies a data directory (a backup, or a second device's copy), without the control socket.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else if item.file_name() != "control.sock" {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}
+
 /// The texts of the entries `e` sees on `of`'s panel, oldest first.
 pub async fn sees(e: &Engine, of: &str) -> Vec<String> {
     e.run(op::TheirPanel { contact: of.into() })
