@@ -155,29 +155,39 @@ pub fn open(
     .min_inner_size(360.0, 420.0)
     .build()
     .map_err(fail)?;
-    if viewer {
-        allow_recording(&window);
-    }
+    tune(&window, viewer);
     Ok(())
 }
 
-/// Lets a viewer window's page ask for the microphone (WebKitGTK keeps media capture off unless
-/// the embedder turns it on); elsewhere the page offers attaching a sound file instead.
-fn allow_recording(window: &tauri::WebviewWindow) {
+/// Settings of the window's WebKit view, made as it opens:
+/// - pages are drawn by the CPU without a compositor: the windows are lists and cards, and
+///   compositing makes WebKit's page process load a GL driver and keep layer buffers, 55-70 MB
+///   of the app's memory (the README's memory figures). `BACKSTORY_COMPOSITING=1` keeps
+///   WebKit's default (a large screen may scroll more smoothly with it; WebDriver's screenshots
+///   wait for a composited frame, so the end-to-end tests set it);
+/// - a viewer window's page may ask for the microphone (WebKitGTK keeps media capture off unless
+///   the embedder turns it on); elsewhere the page offers attaching a sound file instead.
+fn tune(window: &tauri::WebviewWindow, viewer: bool) {
     #[cfg(target_os = "linux")]
     {
-        let done = window.with_webview(|w| {
-            use webkit2gtk::{SettingsExt, WebViewExt};
+        let compositing = std::env::var_os("BACKSTORY_COMPOSITING").is_some_and(|v| v == "1");
+        let done = window.with_webview(move |w| {
+            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
             if let Some(settings) = w.inner().settings() {
-                settings.set_enable_media_stream(true);
+                if !compositing {
+                    settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+                }
+                if viewer {
+                    settings.set_enable_media_stream(true);
+                }
             }
         });
         if let Err(e) = done {
-            tracing::info!("recording stays off in this window: {e}");
+            tracing::info!("the window keeps WebKit's default settings: {e}");
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = window;
+    let _ = (window, viewer);
 }
 
 /// Whether a URL is one of the app's own pages.

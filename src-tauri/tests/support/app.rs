@@ -77,6 +77,9 @@ pub async fn launch(name: &'static str) -> App {
         .env("BACKSTORY_DATA_DIR", data.path())
         .env("BACKSTORY_NETWORK", "local")
         .env("NO_AT_BRIDGE", "1")
+        // WebKitWebDriver's screenshots wait for a composited frame, which the app's windows
+        // do not draw by default (`windows::tune`).
+        .env("BACKSTORY_COMPOSITING", "1")
         .env("PATH", path)
         .env("BACKSTORY_TEST_OPENED", tools.path().join("opened.txt"))
         // The video watcher reads this instance's own history folders, not the machine's.
