@@ -7,7 +7,9 @@
 //! Edit to visible is set against its physical floor, both measured in the same run: a durable
 //! SQLite commit of the same size on the same disk (`durable_commit_p50`) and a QUIC round trip
 //! between two endpoints on the same machine (`quic_rtt_p50`). The median and the slowest edits
-//! are broken down into the stages the engine reports (`backstory_core::stage`).
+//! are broken down into the stages the engine reports (`backstory_core::stage`). Edits are
+//! timed back to back (the next starts when the last is visible), then with both devices at rest
+//! before each (`edit_isolated_to_visible_*`).
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
@@ -119,12 +121,12 @@ async fn timed_edits(
     ann: &Engine,
     bob: &Engine,
     entry: &EntryId,
-    rounds: usize,
+    (rounds, pause): (usize, Duration),
     mut after: impl FnMut(Instant, f64),
 ) -> Vec<f64> {
     let mut lat = Vec::new();
     for i in 1..=rounds {
-        let want = format!("{i}");
+        let want = format!("{i} after {pause:?}");
         let t = Instant::now();
         ann.run(op::EditEntry {
             entry: entry.clone(),
@@ -142,6 +144,7 @@ async fn timed_edits(
         let total = ms_since(t);
         lat.push(total);
         after(t, total);
+        tokio::time::sleep(pause).await;
     }
     lat.sort_by(f64::total_cmp);
     lat
@@ -266,7 +269,7 @@ async fn main() {
     stages::clear();
     let mut ways = Vec::new();
     let rounds = 200;
-    let lat = timed_edits(&ann, &bob, &entry, rounds, |t, total| {
+    let lat = timed_edits(&ann, &bob, &entry, (rounds, Duration::ZERO), |t, total| {
         ways.push(stages::way(t, total));
     })
     .await;
@@ -301,6 +304,25 @@ async fn main() {
         writes as f64 / rounds as f64,
         "messages",
     );
+
+    // The same edits with both devices at rest before each (the previous edit's writes, marks
+    // and receipts done): what one edit costs by itself, apart from queueing behind the last.
+    stages::clear();
+    let mut ways = Vec::new();
+    let lat = timed_edits(
+        &ann,
+        &bob,
+        &entry,
+        (100, Duration::from_millis(30)),
+        |t, total| ways.push(stages::way(t, total)),
+    )
+    .await;
+    let p50 = percentile(&lat, 0.5);
+    line("edit_isolated_to_visible_p50", p50, "ms");
+    line("edit_isolated_to_visible_p99", percentile(&lat, 0.99), "ms");
+    line("edit_isolated_to_visible_p50_over_floor", p50 / floor, "x");
+    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
+    stages::print("isolated_p50", &ways[ways.len() / 2]);
 
     // Catch-up after offline edits.
     bob.shutdown().await;

@@ -105,7 +105,7 @@ pub async fn measure(commit_p50: f64, rtt: Duration, rounds: usize) {
     proxy.set(delay(rtt));
     let entry = pair_with_an_entry(&ann, &bob, Some(proxy.addr())).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let lat = timed_edits(&ann, &bob, &entry, rounds, |_, _| {}).await;
+    let lat = timed_edits(&ann, &bob, &entry, (rounds, Duration::ZERO), |_, _| {}).await;
     let p50 = percentile(&lat, 0.5);
     line("slow_link_rtt_p50", rtt_p50, "ms");
     line("slow_link_edit_to_visible_p50", p50, "ms");
