@@ -20,6 +20,21 @@ pub struct Screen {
 impl Screen {
     /// Starts the server and shows `picture` on it.
     pub fn start(picture: &std::path::Path) -> Self {
+        let mut screen = Self::empty();
+        let shown = Command::new("display")
+            .args(["-geometry", "+0+0"])
+            .arg(picture)
+            .env("DISPLAY", &screen.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ImageMagick's display (scripts/setup installs imagemagick)");
+        screen.picture = Some(shown);
+        screen
+    }
+
+    /// Starts the server with nothing on it.
+    pub fn empty() -> Self {
         let mut xvfb = Command::new("Xvfb")
             .args([
                 "-displayfd",
@@ -40,19 +55,22 @@ impl Screen {
             .read_line(&mut line)
             .expect("Xvfb's display number");
         let display = format!(":{}", line.trim());
-        let shown = Command::new("display")
-            .args(["-geometry", "+0+0"])
-            .arg(picture)
-            .env("DISPLAY", &display)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ImageMagick's display (scripts/setup installs imagemagick)");
         Self {
             xvfb,
-            picture: Some(shown),
+            picture: None,
             display,
         }
+    }
+
+    /// The whole screen as an RGB PNG (ImageMagick's `import`).
+    pub fn capture(&self) -> Vec<u8> {
+        let out = Command::new("import")
+            .args(["-window", "root", "png24:-"])
+            .env("DISPLAY", &self.display)
+            .stderr(Stdio::null())
+            .output()
+            .expect("ImageMagick's import (scripts/setup installs imagemagick)");
+        out.stdout
     }
 }
 

@@ -1,0 +1,78 @@
+#![allow(clippy::unwrap_used)]
+//! The app as it ships draws its windows without WebKit's compositor (`windows::tune`), which
+//! the WebDriver scenarios cannot screenshot (they turn compositing on). Here the real app runs
+//! that way on a private X server, and its main window, captured from the screen, shows its page:
+//! the accent colour of its buttons.
+//!
+//! Needs Xvfb and ImageMagick (scripts/setup installs them).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backstory_tests::screen::Screen;
+
+/// The UI's `--accent` (ui/src/app.css), the colour of "Add contact".
+const ACCENT: [u8; 3] = [0x4d, 0x56, 0xd6];
+
+/// How many pixels of a PNG are exactly the accent colour.
+fn accent_pixels(png_bytes: &[u8]) -> usize {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let Ok(mut reader) = decoder.read_info() else {
+        return 0;
+    };
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let Ok(info) = reader.next_frame(&mut buf) else {
+        return 0;
+    };
+    let step = info.color_type.samples();
+    if step < 3 {
+        // Grey: no colour at all.
+        return 0;
+    }
+    buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| p[..3] == ACCENT)
+        .count()
+}
+
+#[test]
+fn the_main_window_paints_without_the_compositor() {
+    let screen = Screen::empty();
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // Nothing on the screen yet: the colour comes from the app or not at all.
+    assert_eq!(accent_pixels(&screen.capture()), 0);
+    let mut app = Command::new(env!("CARGO_BIN_EXE_backstory-app"))
+        .env_remove("BACKSTORY_COMPOSITING")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("DISPLAY", &screen.display)
+        .env("BACKSTORY_DATA_DIR", data.path())
+        .env("BACKSTORY_NETWORK", "local")
+        .env("NO_AT_BRIDGE", "1")
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", home.path().join("no-bus").display()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shown = loop {
+        let n = accent_pixels(&screen.capture());
+        if n > 1000 || Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let _ = app.kill();
+    let _ = app.wait();
+    assert!(
+        shown > 1000,
+        "the main window did not show its page: {shown} accent pixels on the screen"
+    );
+}
