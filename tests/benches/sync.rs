@@ -126,7 +126,11 @@ async fn timed_edits(
 ) -> Vec<f64> {
     let mut lat = Vec::new();
     for i in 1..=rounds {
-        let want = format!("{i} after {pause:?}");
+        let want = if pause.is_zero() {
+            format!("{i}")
+        } else {
+            format!("{i} at rest")
+        };
         let t = Instant::now();
         ann.run(op::EditEntry {
             entry: entry.clone(),

@@ -1,5 +1,6 @@
-//! A private X server showing a picture, for the screenshot tests: Xvfb on a display number it
-//! picks itself, and ImageMagick's `display` drawing the picture at the top left.
+//! A private X server for the screenshot and painting tests: Xvfb on a display number it picks
+//! itself, with ImageMagick's `display` drawing a picture at the top left (or nothing), and
+//! ImageMagick's `import` capturing the screen.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
