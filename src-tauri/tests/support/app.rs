@@ -3,6 +3,7 @@
 //! screenshots kept as artifacts.
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +28,12 @@ pub struct App {
 
 impl Drop for App {
     fn drop(&mut self) {
+        // tauri-driver leads its own process group: WebKitWebDriver and the app it started go
+        // with it (killing tauri-driver alone left WebKitWebDriver running after the tests).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -68,6 +75,7 @@ pub async fn launch(name: &'static str) -> App {
     let native = free_port();
     let log = std::fs::File::create(artifacts().join(format!("{name}-driver.log"))).unwrap();
     let driver = Command::new("tauri-driver")
+        .process_group(0)
         .args([
             "--port",
             &port.to_string(),
