@@ -9,7 +9,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use app::apart;
 use backstory_tests::screen::Screen;
+
+#[path = "support/app.rs"]
+mod app;
 
 /// The UI's `--accent` (ui/src/app.css), the colour of "Add contact".
 const ACCENT: [u8; 3] = [0x4d, 0x56, 0xd6];
@@ -43,20 +47,11 @@ fn the_main_window_paints_without_the_compositor() {
     let home = tempfile::tempdir().unwrap();
     // Nothing on the screen yet: the colour comes from the app or not at all.
     assert_eq!(accent_pixels(&screen.capture()), 0);
-    let mut app = Command::new(env!("CARGO_BIN_EXE_backstory-app"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backstory-app"));
+    let mut app = apart(&mut command, data.path(), home.path())
         .env_remove("BACKSTORY_COMPOSITING")
         .env_remove("WAYLAND_DISPLAY")
         .env("DISPLAY", &screen.display)
-        .env("BACKSTORY_DATA_DIR", data.path())
-        .env("BACKSTORY_NETWORK", "local")
-        .env("NO_AT_BRIDGE", "1")
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", home.path().join("no-bus").display()),
-        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -53,6 +53,22 @@ pub fn artifacts() -> PathBuf {
     dir
 }
 
+/// Sets up `app` (the app, or what starts it) as an instance of its own: its data directory,
+/// the local network mode, and `home` for the history folders the video watcher reads and for a
+/// session bus that is not there, so nothing of the machine's is read or announced.
+pub fn apart<'a>(app: &'a mut Command, data: &Path, home: &Path) -> &'a mut Command {
+    app.env("BACKSTORY_DATA_DIR", data)
+        .env("BACKSTORY_NETWORK", "local")
+        .env("NO_AT_BRIDGE", "1")
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", home.join("no-bus").display()),
+        )
+}
+
 pub async fn launch(name: &'static str) -> App {
     let data = tempfile::tempdir().unwrap();
     let tools = tempfile::tempdir().unwrap();
@@ -74,7 +90,9 @@ pub async fn launch(name: &'static str) -> App {
     let port = free_port();
     let native = free_port();
     let log = std::fs::File::create(artifacts().join(format!("{name}-driver.log"))).unwrap();
-    let driver = Command::new("tauri-driver")
+    let mut driver = Command::new("tauri-driver");
+    apart(&mut driver, data.path(), tools.path());
+    let driver = driver
         .process_group(0)
         .args([
             "--port",
@@ -82,22 +100,11 @@ pub async fn launch(name: &'static str) -> App {
             "--native-port",
             &native.to_string(),
         ])
-        .env("BACKSTORY_DATA_DIR", data.path())
-        .env("BACKSTORY_NETWORK", "local")
-        .env("NO_AT_BRIDGE", "1")
         // WebKitWebDriver's screenshots wait for a composited frame, which the app's windows
         // do not draw by default (`windows::tune`).
         .env("BACKSTORY_COMPOSITING", "1")
         .env("PATH", path)
         .env("BACKSTORY_TEST_OPENED", tools.path().join("opened.txt"))
-        // The video watcher reads this instance's own history folders, not the machine's.
-        .env("XDG_DATA_HOME", tools.path().join("data"))
-        .env("XDG_CONFIG_HOME", tools.path().join("config"))
-        .env("XDG_STATE_HOME", tools.path().join("state"))
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            format!("unix:path={}", tools.path().join("no-bus").display()),
-        )
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
