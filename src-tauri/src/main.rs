@@ -1,6 +1,7 @@
 //! `backstory-app`: the desktop app.
 
 fn main() {
+    backstory_app::windows::prepare_environment();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -2,7 +2,7 @@
 //! `name value unit` lines, each figure next to its baseline from the same run.
 //!
 //! `cargo bench -p backstory-tests --bench sync` (BENCH_EDITS sets the offline edit count,
-//! default 10000).
+//! default 10000; BENCH_MEDIA_ROUNDS the media fetches set against raw QUIC streams, default 5).
 //!
 //! Edit to visible is set against its physical floor, both measured in the same run: a durable
 //! SQLite commit of the same size on the same disk (`durable_commit_p50`) and a QUIC round trip
@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
+#[path = "sync/raw.rs"]
+mod raw;
 #[path = "sync/slow.rs"]
 mod slow;
 #[path = "sync/stages.rs"]
@@ -25,8 +27,6 @@ use backstory_core::crdt::EntryId;
 use backstory_core::net::NetworkMode;
 use backstory_core::view::{EntryEdit, NewEntry};
 use backstory_core::{Engine, Event, Options, op};
-use iroh::endpoint::presets;
-use iroh::{Endpoint, RelayMode};
 
 fn line(name: &str, value: f64, unit: &str) {
     println!("{name} {value:.3} {unit}");
@@ -181,73 +181,6 @@ fn durable_commits(dir: &Path, size: usize) -> Vec<f64> {
     times
 }
 
-async fn raw_quic() -> (Vec<f64>, f64) {
-    let a = Endpoint::builder(presets::Minimal)
-        .relay_mode(RelayMode::Disabled)
-        .alpns(vec![b"bench".to_vec()])
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
-    let b = Endpoint::builder(presets::Minimal)
-        .relay_mode(RelayMode::Disabled)
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
-    let addr = a.addr();
-    let server = tokio::spawn(async move {
-        let conn = a.accept().await.unwrap().await.unwrap();
-        let (mut s, mut r) = conn.accept_bi().await.unwrap();
-        let mut byte = [0u8; 1];
-        for _ in 0..200 {
-            r.read_exact(&mut byte).await.unwrap();
-            s.write_all(&byte).await.unwrap();
-        }
-        let mut bulk = conn.accept_uni().await.unwrap();
-        let mut total = 0usize;
-        let mut buf = vec![0u8; 1 << 16];
-        while let Some(n) = bulk.read(&mut buf).await.unwrap() {
-            total += n;
-        }
-        let (mut s2, mut r2) = conn.accept_bi().await.unwrap();
-        r2.read_exact(&mut byte).await.unwrap();
-        s2.write_all(&(total as u64).to_be_bytes()).await.unwrap();
-        s2.finish().unwrap();
-        conn.closed().await;
-        a
-    });
-    let conn = b.connect(addr, b"bench").await.unwrap();
-    let (mut s, mut r) = conn.open_bi().await.unwrap();
-    let mut rtts = Vec::new();
-    let mut byte = [7u8; 1];
-    for _ in 0..200 {
-        let t = Instant::now();
-        s.write_all(&byte).await.unwrap();
-        r.read_exact(&mut byte).await.unwrap();
-        rtts.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let payload = vec![3u8; 50_000_000];
-    let t = Instant::now();
-    let mut bulk = conn.open_uni().await.unwrap();
-    bulk.write_all(&payload).await.unwrap();
-    bulk.finish().unwrap();
-    let (mut s2, mut r2) = conn.open_bi().await.unwrap();
-    s2.write_all(&[1]).await.unwrap();
-    let mut got = [0u8; 8];
-    r2.read_exact(&mut got).await.unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(u64::from_be_bytes(got), 50_000_000);
-    conn.close(0u32.into(), b"done");
-    let a = server.await.unwrap();
-    a.close().await;
-    b.close().await;
-    rtts.sort_by(f64::total_cmp);
-    (rtts, 50.0 / secs)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     stages::listen();
@@ -255,7 +188,8 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
-    let (quic_rtts, quic_mbps) = raw_quic().await;
+    let raw = raw::Raw::start().await;
+    let quic_rtts = raw.rtts(200).await;
     let quic_p50 = percentile(&quic_rtts, 0.5);
     line("quic_rtt_p50", quic_p50, "ms");
     line("quic_rtt_p99", percentile(&quic_rtts, 0.99), "ms");
@@ -384,48 +318,95 @@ async fn main() {
         "bytes",
     );
 
-    // Media throughput against raw QUIC on the same machine.
-    let file = da.path().join("big.bin");
-    std::fs::write(&file, vec![5u8; 50_000_000]).unwrap();
-    let media = ann
-        .run(op::PostEntry {
-            contact: "bob".into(),
-            entry: NewEntry {
-                file: Some(file),
-                ..NewEntry::text("")
-            },
-        })
-        .await
-        .unwrap()
-        .entry;
-    until_seen(&bob, "ann", |t| t.len() == 2).await;
-    let out = db.path().join("got.bin");
-    let t = Instant::now();
-    let media_again = media.clone();
-    bob.run(op::FetchMedia {
-        contact: "ann".into(),
-        entry: media,
-        out: Some(out),
-    })
-    .await
-    .unwrap();
-    let blob_mbps = 50.0 / t.elapsed().as_secs_f64();
-    // The part of that which is the copy out of the store (the blob is here now).
-    let t = Instant::now();
-    bob.run(op::FetchMedia {
-        contact: "ann".into(),
-        entry: media_again,
-        out: Some(db.path().join("again.bin")),
-    })
-    .await
-    .unwrap();
-    line("blob_export_ms", ms_since(t), "ms");
-    line("blob_fetch_throughput", blob_mbps, "MB/s");
-    line("raw_quic_stream_throughput", quic_mbps, "MB/s");
-    line("blob_over_raw_quic_throughput", blob_mbps / quic_mbps, "x");
+    media_throughput(&ann, &bob, da.path(), db.path(), &raw).await;
+    raw.close().await;
     bob.shutdown().await;
     ann.shutdown().await;
 
     // The same edits through a link of 50 ms round trip.
     slow::measure(commit_p50, Duration::from_millis(50), 30).await;
+}
+
+/// Media throughput against raw QUIC on the same machine: rounds of one 50 MB stream on the
+/// plain connection followed by the fetch of a 50 MB attachment (into the store, then out to a
+/// file, as `backstory fetch` does), each pair next to each other so that a busier moment of the
+/// machine weighs on both. `BENCH_MEDIA_ROUNDS` sets the rounds (default 5).
+async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw: &raw::Raw) {
+    const SIZE: usize = 50_000_000;
+    let rounds: usize = std::env::var("BENCH_MEDIA_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    let before = bob
+        .run(op::TheirPanel {
+            contact: "ann".into(),
+        })
+        .await
+        .unwrap()
+        .changes
+        .entries
+        .len();
+    let mut media = Vec::new();
+    for round in 0..rounds {
+        let file = da.join(format!("big{round}.bin"));
+        std::fs::write(&file, vec![round as u8; SIZE]).unwrap();
+        let entry = ann
+            .run(op::PostEntry {
+                contact: "bob".into(),
+                entry: NewEntry {
+                    file: Some(file),
+                    ..NewEntry::text("")
+                },
+            })
+            .await
+            .unwrap()
+            .entry;
+        media.push(entry);
+    }
+    until_seen(bob, "ann", |t| t.len() == before + rounds).await;
+    let payload = vec![3u8; SIZE];
+    let (mut blob, mut quic, mut ratio, mut export) = (vec![], vec![], vec![], vec![]);
+    for (round, entry) in media.into_iter().enumerate() {
+        let quic_mbps = raw.bulk(&payload).await;
+        let t = Instant::now();
+        bob.run(op::FetchMedia {
+            contact: "ann".into(),
+            entry: entry.clone(),
+            out: Some(db.join(format!("got{round}.bin"))),
+        })
+        .await
+        .unwrap();
+        let blob_mbps = SIZE as f64 / 1e6 / t.elapsed().as_secs_f64();
+        // The part of that which is the copy out of the store (the blob is here now).
+        let t = Instant::now();
+        bob.run(op::FetchMedia {
+            contact: "ann".into(),
+            entry,
+            out: Some(db.join(format!("again{round}.bin"))),
+        })
+        .await
+        .unwrap();
+        export.push(ms_since(t));
+        blob.push(blob_mbps);
+        quic.push(quic_mbps);
+        ratio.push(blob_mbps / quic_mbps);
+    }
+    for v in [&mut blob, &mut quic, &mut ratio, &mut export] {
+        v.sort_by(f64::total_cmp);
+    }
+    line("blob_export_ms", percentile(&export, 0.5), "ms");
+    line("blob_fetch_throughput", percentile(&blob, 0.5), "MB/s");
+    line("raw_quic_stream_throughput", percentile(&quic, 0.5), "MB/s");
+    line(
+        "blob_over_raw_quic_throughput",
+        percentile(&ratio, 0.5),
+        "x",
+    );
+    line("blob_over_raw_quic_throughput_min", ratio[0], "x");
+    line(
+        "blob_over_raw_quic_throughput_max",
+        ratio[ratio.len() - 1],
+        "x",
+    );
 }
