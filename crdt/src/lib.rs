@@ -31,4 +31,7 @@ pub use changes::{ChangedEntry, EntryState, PanelChanges, Span, changes_since};
 pub use entry::{Entry, Kind, LinkSnapshot, MediaRef, Source, Visibility};
 pub use ids::{CategoryId, EntryId, Timestamp};
 pub use master::{MasterEntry, MasterPanel, PanelError, Published, publish};
-pub use outbox::{DocError, PanelView, SCHEMA_VERSION, apply_published, new_outbox, read_panel};
+pub use outbox::{
+    DocError, PanelView, SCHEMA_VERSION, Written, apply_published, apply_published_after,
+    new_outbox, read_panel,
+};

@@ -8,7 +8,8 @@ use backstory_crdt::feedback::{self, Comment};
 use backstory_crdt::master::Published;
 use backstory_crdt::{
     Category, CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, Source,
-    Timestamp, Visibility, apply_published, new_outbox, publish, read_panel,
+    Timestamp, Visibility, Written, apply_published, apply_published_after, new_outbox, publish,
+    read_panel,
 };
 use proptest::prelude::*;
 
@@ -95,8 +96,99 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
     apply_published(doc, &p, now).expect("apply");
 }
 
+/// Changes `p` as one operation says; a comment is written into `docs` instead (a change to the
+/// outbox that is not a publication). Returns whether there is something to publish.
+fn change(p: &mut Published, docs: &mut [&mut Automerge], step: usize, op: &Op) -> bool {
+    let now = Timestamp(1_000_000 + step as i64 * 1000);
+    let cat = |i: usize, p: &Published| p.categories[i % p.categories.len()].id.clone();
+    match op {
+        Op::Add { text, category } => {
+            let category = cat(*category, p);
+            p.entries.push(Entry {
+                id: EntryId::new(format!("s{step}")),
+                category,
+                kind: Kind::Text,
+                text: text.clone(),
+                created: now,
+                edited: now,
+                source: Source::Manual,
+            });
+        }
+        Op::Edit { entry, text } if !p.entries.is_empty() => {
+            let n = p.entries.len();
+            let e = &mut p.entries[entry % n];
+            e.text = text.clone();
+            e.edited = now;
+        }
+        Op::Move { entry, category } if !p.entries.is_empty() => {
+            let category = cat(*category, p);
+            let n = p.entries.len();
+            p.entries[entry % n].category = category;
+        }
+        Op::Remove { entry } if !p.entries.is_empty() => {
+            let n = p.entries.len();
+            p.entries.remove(entry % n);
+        }
+        Op::AddCategory { name } => p.categories.push(Category {
+            id: CategoryId::new(format!("c{step}")),
+            name: Some(name.clone()),
+        }),
+        Op::Comment { text } => {
+            for doc in docs.iter_mut() {
+                let c = Comment {
+                    id: format!("m{step}"),
+                    entry: None,
+                    text: text.clone(),
+                    at: now.0,
+                    audio: None,
+                };
+                feedback::add_comment(doc, c, now).expect("comment");
+            }
+            return false;
+        }
+        // The same publication again: nothing to write.
+        _ => {}
+    }
+    true
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn publishing_against_the_last_publication_writes_what_reading_the_panel_back_writes(
+        ops in proptest::collection::vec(op(), 1..40),
+    ) {
+        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
+        let mut kept_doc = base.fork().with_actor(ActorId::from(vec![1u8; 16]));
+        let mut plain = base.fork().with_actor(ActorId::from(vec![1u8; 16]));
+        let mut p = Published {
+            categories: backstory_crdt::category::default_categories(),
+            entries: Vec::new(),
+            next_change: None,
+        };
+        let mut last: Option<Written> = None;
+        for (step, op) in ops.iter().enumerate() {
+            if !change(&mut p, &mut [&mut kept_doc, &mut plain], step, op) {
+                continue;
+            }
+            let now = Timestamp(1_000_000 + step as i64 * 1000);
+            let (kept_hash, written) =
+                apply_published_after(&mut kept_doc, &p, now, last.take()).expect("apply kept");
+            prop_assert!(written.is_some());
+            last = written;
+            let plain_hash = apply_published(&mut plain, &p, now).expect("apply plain");
+            // A change exactly when reading the panel back finds one, and the same change.
+            prop_assert_eq!(kept_hash, plain_hash);
+            prop_assert_eq!(kept_doc.get_heads(), plain.get_heads());
+            let shown = read_panel(&kept_doc).expect("read");
+            prop_assert_eq!(&shown, &read_panel(&plain).expect("read"));
+            prop_assert_eq!(&shown.categories, &p.categories);
+            let mut expected = p.entries.clone();
+            expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+            prop_assert_eq!(&shown.entries, &expected);
+        }
+    }
 
     #[test]
     fn three_replicas_converge_in_any_delivery_order(

@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p backstory-tests --bench scale`. `BENCH_CONTACTS` (default 200) and
 //! `BENCH_ENTRIES` (default 100) size the contact list, `BENCH_PANEL` (default 1000) the panel the
-//! viewer opens, `BENCH_HISTORY` (default 100000) the number of edits of the long history. Line
+//! viewer opens and its author edits, `BENCH_HISTORY` (default 100000) the number of edits of the long history. Line
 //! names carry the default sizes so figures stay comparable; the sizes used are printed too.
 //! `BENCH_DIR` keeps the generated data directories there instead of in a temporary directory.
 //!
@@ -173,7 +173,7 @@ async fn many_contacts(dir: &Path, contacts: usize, entries: usize) {
 
 /// An author's panel for "Viewer" with one entry edited `edits` times, or `entries` entries;
 /// exported to `file`. Returns the time the author's own panel takes to open after a restart.
-async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> f64 {
+async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> (f64, Vec<f64>) {
     let engine = open(dir).await;
     engine
         .run(op::AddContact {
@@ -193,11 +193,13 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
         last = Some(posted.entry);
     }
     let entry = last.unwrap();
+    let mut times = Vec::with_capacity(edits);
     for i in 0..edits {
         let edit = EntryEdit {
             text: Some(format!("the same entry, told for the {i}th time")),
             ..EntryEdit::default()
         };
+        let t = Instant::now();
         engine
             .run(op::EditEntry {
                 entry: entry.clone(),
@@ -205,7 +207,9 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
             })
             .await
             .unwrap();
+        times.push(ms(t.elapsed()));
     }
+    times.sort_by(f64::total_cmp);
     close(engine).await;
     let engine = open(dir).await;
     let t = Instant::now();
@@ -224,7 +228,7 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
         .await
         .unwrap();
     close(engine).await;
-    opened
+    (opened, times)
 }
 
 /// Imports `file` as the panel of "Author" on a fresh device; restarts with the view of it the
@@ -350,12 +354,14 @@ async fn main() {
     }
 
     // A panel of `panel` entries, and its baseline of one entry, opened in the viewer.
-    let (mut opened, mut unkept) = (Vec::new(), Vec::new());
+    // Its last entry is edited 50 times first: what one edit costs as the panel grows.
+    let (mut opened, mut unkept, mut edit) = (Vec::new(), Vec::new(), Vec::new());
     for n in [1, panel] {
         let author = root.join(format!("author-{n}"));
         let viewer = root.join(format!("viewer-{n}"));
         let file = root.join(format!("panel-{n}.backstory"));
-        author_panel(&author, &file, n, 0).await;
+        let (_, times) = author_panel(&author, &file, n, 50).await;
+        edit.push(times[times.len() / 2]);
         let (without, ms, _, shown) = viewer_opens(&viewer, &file).await;
         assert_eq!(shown, n);
         opened.push(ms);
@@ -370,13 +376,16 @@ async fn main() {
         unkept[1],
         "ms",
     );
+    line("edit_in_1_entry_panel_p50", edit[0], "ms");
+    line("edit_in_1000_entry_panel_p50", edit[1], "ms");
+    line("edit_in_1000_over_1_entry_panel", edit[1] / edit[0], "x");
 
     // One entry edited `history` times.
     let author = root.join("history-author");
     let viewer = root.join("history-viewer");
     let file = root.join("history.backstory");
     let t = Instant::now();
-    let mine = author_panel(&author, &file, 1, history).await;
+    let (mine, _) = author_panel(&author, &file, 1, history).await;
     let per_edit = ms(t.elapsed()) / history.max(1) as f64;
     let (theirs_unkept, theirs, theirs_again, _) = viewer_opens(&viewer, &file).await;
     // The store with its write-ahead log (what is not checkpointed yet lives there).

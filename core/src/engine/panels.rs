@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use backstory_crdt::{
     CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, PanelError,
-    Published, Source, Timestamp, Visibility, apply_published, publish, read_panel,
+    Published, Source, Timestamp, Visibility, Written, apply_published_after, publish, read_panel,
 };
 use tokio::sync::Notify;
 
@@ -56,7 +56,13 @@ pub(crate) struct Panels {
     /// When each contact's projection next changes.
     wakes: Arc<Mutex<BTreeMap<ContactId, Timestamp>>>,
     wake: Arc<Notify>,
+    /// What the last publication wrote into each outbox (by document id), so the next one writes
+    /// the difference without reading the whole panel back; at most [`WRITTEN_KEPT`] outboxes.
+    written: Arc<Mutex<HashMap<String, Written>>>,
 }
+
+/// How many outboxes' last publications are kept: the contacts being written to now.
+const WRITTEN_KEPT: usize = 64;
 
 /// What a change to a master gives back: its result, and the entry it added or removed (so the
 /// entry index keeps in step).
@@ -71,6 +77,7 @@ impl Panels {
             gate: Arc::default(),
             wakes: Arc::default(),
             wake: Arc::default(),
+            written: Arc::default(),
         }
     }
 
@@ -195,11 +202,22 @@ impl Panels {
         // The turn is taken before the write: no mark waiting for an earlier publication can
         // then list this one's chunks (see `marks`).
         let turn = self.docs.marks().turn(&contact.id).await;
-        let (changed, heads) = handle
+        let last = self.written().remove(&contact.outbox);
+        let (changed, heads, written) = handle
             .with_document_async(move |doc| {
-                apply_published(doc, &published, now).map(|c| (c, doc.get_heads()))
+                apply_published_after(doc, &published, now, last)
+                    .map(|(c, written)| (c, doc.get_heads(), written))
             })
             .await??;
+        if let Some(written) = written {
+            let mut kept = self.written();
+            if kept.len() >= WRITTEN_KEPT
+                && let Some(other) = kept.keys().next().cloned()
+            {
+                kept.remove(&other);
+            }
+            kept.insert(contact.outbox.clone(), written);
+        }
         crate::stage::reached(crate::stage::OUTBOX);
         let outboxed = marks::Outboxed {
             handle,
@@ -215,6 +233,10 @@ impl Panels {
             });
         }
         Ok(())
+    }
+
+    fn written(&self) -> std::sync::MutexGuard<'_, HashMap<String, Written>> {
+        self.written.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The earliest instant a rule flips, and a notification when the schedule changes.
