@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use automerge::{Automerge, ChangeHash, ObjType, ROOT, ReadDoc, Value, ValueRef};
+use automerge::{Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value, ValueRef};
 use serde::{Deserialize, Serialize};
 
 use crate::entry::Entry;
@@ -151,27 +151,47 @@ fn text_spans(
         return Ok(Vec::new());
     };
     let mut spans: Vec<Span> = Vec::new();
+    // Characters in a row mostly come from one change, whose operations are one actor's counters
+    // `start..=max`: the change is looked up once per run, not once per character.
+    let mut run: Option<(automerge::ActorId, u64, u64, ChangeHash)> = None;
+    let mut last: Option<ChangeHash> = None;
     for item in doc.list_range(&text, ..) {
         let ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) = &item.value else {
             continue;
         };
-        let Some(hash) = doc.hash_for_opid(&item.id()) else {
-            continue;
+        let id = item.id();
+        let hash = match (&id, &run) {
+            (ObjId::Id(counter, actor, _), Some((a, start, max, hash)))
+                if actor == a && (*start..=*max).contains(counter) =>
+            {
+                *hash
+            }
+            _ => {
+                let Some(hash) = doc.hash_for_opid(&id) else {
+                    continue;
+                };
+                let meta = doc.get_change_meta_by_hash(&hash);
+                if let (ObjId::Id(_, actor, _), Some(m)) = (&id, &meta) {
+                    run = Some((actor.clone(), m.start_op, m.max_op, hash));
+                }
+                times.entry(hash).or_insert_with(|| {
+                    meta.map(|m| Timestamp(m.timestamp.saturating_mul(1000)))
+                        .unwrap_or(Timestamp(0))
+                });
+                hash
+            }
         };
-        let time = *times.entry(hash).or_insert_with(|| {
-            doc.get_change_meta_by_hash(&hash)
-                .map(|m| Timestamp(m.timestamp.saturating_mul(1000)))
-                .unwrap_or(Timestamp(0))
-        });
-        let change = hash.to_string();
         match spans.last_mut() {
-            Some(last) if last.change == change => last.text.push_str(s),
-            _ => spans.push(Span {
-                text: s.to_string(),
-                change,
-                time,
-                new: fresh.contains(&hash),
-            }),
+            Some(span) if last == Some(hash) => span.text.push_str(s),
+            _ => {
+                spans.push(Span {
+                    text: s.to_string(),
+                    change: hash.to_string(),
+                    time: times.get(&hash).copied().unwrap_or(Timestamp(0)),
+                    new: fresh.contains(&hash),
+                });
+                last = Some(hash);
+            }
         }
     }
     Ok(spans)

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use backstory_crdt::automerge::{ActorId, Automerge, Change};
+use backstory_crdt::automerge::{
+    ActorId, Automerge, Change, ROOT, ReadDoc, ScalarValueRef, ValueRef,
+};
 use backstory_crdt::feedback::{self, Comment};
 use backstory_crdt::master::Published;
 use backstory_crdt::{
@@ -271,6 +273,51 @@ proptest! {
         let mut doc = new_outbox("o", Timestamp(0)).expect("outbox");
         apply_published(&mut doc, &p, Timestamp(now)).expect("apply");
         prop_assert_eq!(read_panel(&doc).expect("read").entries, p.entries);
+    }
+
+    #[test]
+    fn every_character_is_credited_to_the_change_that_wrote_it(
+        ops in proptest::collection::vec((0usize..2, op()), 1..30),
+    ) {
+        // Two writers of one outbox, merged: runs of characters alternate between changes.
+        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
+        let mut docs: Vec<Automerge> = (0..2u8)
+            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
+            .collect();
+        for (step, (r, op)) in ops.iter().enumerate() {
+            apply(&mut docs[*r], *r, step, op);
+            if step % 3 == 2 {
+                let (a, b) = docs.split_at_mut(1);
+                a[0].merge(&mut b[0]).expect("merge");
+                b[0].merge(&mut a[0]).expect("merge");
+            }
+        }
+        let doc = &docs[0];
+        let changes = backstory_crdt::changes_since(doc, &[]).expect("changes");
+        let panel = doc.get(ROOT, "panel").expect("get").expect("panel").1;
+        let entries = doc.get(&panel, "entries").expect("get").expect("entries").1;
+        for e in &changes.entries {
+            let whole: String = e.spans.iter().map(|s| s.text.as_str()).collect();
+            prop_assert_eq!(&whole, &e.entry.text);
+            // Each character's change, looked up one by one.
+            let entry = doc.get(&entries, e.entry.id.as_str()).expect("get").expect("entry").1;
+            let text = doc.get(&entry, "text").expect("get").expect("text").1;
+            let mut by_char = Vec::new();
+            for item in doc.list_range(&text, ..) {
+                let hash = doc.hash_for_opid(&item.id()).expect("hash");
+                let chars = match &item.value {
+                    ValueRef::Scalar(ScalarValueRef::Str(s)) => s.len(),
+                    _ => 0,
+                };
+                by_char.extend(std::iter::repeat_n(hash.to_string(), chars));
+            }
+            let by_span: Vec<String> = e
+                .spans
+                .iter()
+                .flat_map(|s| std::iter::repeat_n(s.change.clone(), s.text.len()))
+                .collect();
+            prop_assert_eq!(by_span, by_char);
+        }
     }
 
     #[test]

@@ -215,6 +215,7 @@ async fn main() {
     let after = ann.traffic();
     let after_b = bob.traffic();
     let p50 = percentile(&lat, 0.5);
+    let small_panel_p50 = p50;
     let p99 = percentile(&lat, 0.99);
     let master_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))
         .unwrap()
@@ -320,6 +321,46 @@ async fn main() {
 
     media_throughput(&ann, &bob, da.path(), db.path(), &raw).await;
     raw.close().await;
+
+    // The same edits in a panel of 1 000 entries: what grows with the panel on either device.
+    let shown = bob
+        .run(op::TheirPanel {
+            contact: "ann".into(),
+        })
+        .await
+        .unwrap()
+        .changes
+        .entries
+        .len();
+    for i in shown..1000 {
+        ann.run(op::PostEntry {
+            contact: "bob".into(),
+            entry: NewEntry::text(format!("entry {i}: a day out, a book, a song")),
+        })
+        .await
+        .unwrap();
+    }
+    until_seen(&bob, "ann", |t| t.len() >= 1000).await;
+    stages::clear();
+    let mut ways = Vec::new();
+    let lat = timed_edits(&ann, &bob, &entry, (50, Duration::ZERO), |t, total| {
+        ways.push(stages::way(t, total));
+    })
+    .await;
+    let big_p50 = percentile(&lat, 0.5);
+    line("edit_to_visible_1000_entries_p50", big_p50, "ms");
+    line(
+        "edit_to_visible_1000_entries_p99",
+        percentile(&lat, 0.99),
+        "ms",
+    );
+    line(
+        "edit_to_visible_1000_entries_over_p50",
+        big_p50 / small_panel_p50,
+        "x",
+    );
+    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
+    stages::print("1000_entries_p50", &ways[ways.len() / 2]);
     bob.shutdown().await;
     ann.shutdown().await;
 
