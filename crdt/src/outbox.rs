@@ -418,13 +418,12 @@ pub fn apply_published_after(
     let categories: Vec<CategoryDoc> = published.categories.iter().map(CategoryDoc::from).collect();
     let heads = doc.get_heads();
     let last = last.filter(|w| w.heads == heads && w.categories == categories);
-    let kept = categories.clone();
     let result = doc
         .transact_with(
             |_| at(now),
             |tx| match last {
                 Some(last) => write_changed(tx, published, &last.entries),
-                None => write_all(tx, published, kept),
+                None => write_all(tx, published, &categories),
             },
         )
         .map_err(|f| f.error)?;
@@ -449,12 +448,29 @@ fn entries_obj<D: ReadDoc>(doc: &D) -> Result<Option<automerge::ObjId>, DocError
     Ok(doc.get(&panel_obj, "entries")?.map(|(_, obj)| obj))
 }
 
+/// Deletes from the entries map those of `had` that `published` no longer has.
+fn delete_unpublished<'a>(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    entries: &automerge::ObjId,
+    had: impl Iterator<Item = &'a String>,
+    published: &Published,
+) -> Result<(), DocError> {
+    let now_there: std::collections::HashSet<&str> =
+        published.entries.iter().map(|e| e.id.as_str()).collect();
+    for id in had {
+        if !now_there.contains(id.as_str()) {
+            tx.delete(entries, id.as_str())?;
+        }
+    }
+    Ok(())
+}
+
 /// Brings the document's panel to `published`, read back from the document whole. Returns
 /// whether the panel was there to write.
 fn write_all(
     tx: &mut automerge::transaction::Transaction<'_>,
     published: &Published,
-    categories: Vec<CategoryDoc>,
+    categories: &[CategoryDoc],
 ) -> Result<bool, DocError> {
     let existing = read_panel_doc(tx)?;
     let fresh = existing.is_none();
@@ -469,20 +485,14 @@ fn write_all(
         }
     };
     if fresh || panel.categories != categories {
-        panel.categories = categories;
+        panel.categories = categories.to_vec();
         reconcile_prop(tx, ROOT, "panel", &panel)?;
         // The whole panel is written; entries below are compared against it.
     }
     let Some(entries) = entries_obj(tx)? else {
         return Ok(false);
     };
-    let now_there: std::collections::HashSet<&str> =
-        published.entries.iter().map(|e| e.id.as_str()).collect();
-    for id in panel.entries.keys() {
-        if !now_there.contains(id.as_str()) {
-            tx.delete(&entries, id.as_str())?;
-        }
-    }
+    delete_unpublished(tx, &entries, panel.entries.keys(), published)?;
     for e in &published.entries {
         match panel.entries.get_mut(e.id.as_str()) {
             Some(existing) => {
@@ -508,13 +518,7 @@ fn write_changed(
     let Some(entries) = entries_obj(tx)? else {
         return Ok(false);
     };
-    let now_there: std::collections::HashSet<&str> =
-        published.entries.iter().map(|e| e.id.as_str()).collect();
-    for id in before.keys() {
-        if !now_there.contains(id.as_str()) {
-            tx.delete(&entries, id.as_str())?;
-        }
-    }
+    delete_unpublished(tx, &entries, before.keys(), published)?;
     for e in &published.entries {
         let id = e.id.as_str();
         match before.get(id) {

@@ -49,10 +49,26 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
     if p.categories.is_empty() {
         p.categories = backstory_crdt::category::default_categories();
     }
+    if change(&mut p, &mut [&mut *doc], replica, step, op) {
+        apply_published(doc, &p, now).expect("apply");
+    }
+}
+
+/// Changes `p` as one operation of `replica` says, with ids made from both; a comment is written
+/// into `docs` instead (a change to the outbox that is not a publication). Returns whether there
+/// is something to publish.
+fn change(
+    p: &mut Published,
+    docs: &mut [&mut Automerge],
+    replica: usize,
+    step: usize,
+    op: &Op,
+) -> bool {
+    let now = Timestamp(1_000_000 + step as i64 * 1000);
     let cat = |i: usize, p: &Published| p.categories[i % p.categories.len()].id.clone();
     match op {
         Op::Add { text, category } => {
-            let category = cat(*category, &p);
+            let category = cat(*category, p);
             p.entries.push(Entry {
                 id: EntryId::new(format!("r{replica}s{step}")),
                 category,
@@ -70,7 +86,7 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
             e.edited = now;
         }
         Op::Move { entry, category } if !p.entries.is_empty() => {
-            let category = cat(*category, &p);
+            let category = cat(*category, p);
             let n = p.entries.len();
             p.entries[entry % n].category = category;
         }
@@ -83,62 +99,9 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
             name: Some(name.clone()),
         }),
         Op::Comment { text } => {
-            let c = Comment {
-                id: format!("r{replica}m{step}"),
-                entry: None,
-                text: text.clone(),
-                at: now.0,
-                audio: None,
-            };
-            feedback::add_comment(doc, c, now).expect("comment");
-            return;
-        }
-        _ => return,
-    }
-    apply_published(doc, &p, now).expect("apply");
-}
-
-/// Changes `p` as one operation says; a comment is written into `docs` instead (a change to the
-/// outbox that is not a publication). Returns whether there is something to publish.
-fn change(p: &mut Published, docs: &mut [&mut Automerge], step: usize, op: &Op) -> bool {
-    let now = Timestamp(1_000_000 + step as i64 * 1000);
-    let cat = |i: usize, p: &Published| p.categories[i % p.categories.len()].id.clone();
-    match op {
-        Op::Add { text, category } => {
-            let category = cat(*category, p);
-            p.entries.push(Entry {
-                id: EntryId::new(format!("s{step}")),
-                category,
-                kind: Kind::Text,
-                text: text.clone(),
-                created: now,
-                edited: now,
-                source: Source::Manual,
-            });
-        }
-        Op::Edit { entry, text } if !p.entries.is_empty() => {
-            let n = p.entries.len();
-            let e = &mut p.entries[entry % n];
-            e.text = text.clone();
-            e.edited = now;
-        }
-        Op::Move { entry, category } if !p.entries.is_empty() => {
-            let category = cat(*category, p);
-            let n = p.entries.len();
-            p.entries[entry % n].category = category;
-        }
-        Op::Remove { entry } if !p.entries.is_empty() => {
-            let n = p.entries.len();
-            p.entries.remove(entry % n);
-        }
-        Op::AddCategory { name } => p.categories.push(Category {
-            id: CategoryId::new(format!("c{step}")),
-            name: Some(name.clone()),
-        }),
-        Op::Comment { text } => {
             for doc in docs.iter_mut() {
                 let c = Comment {
-                    id: format!("m{step}"),
+                    id: format!("r{replica}m{step}"),
                     entry: None,
                     text: text.clone(),
                     at: now.0,
@@ -148,8 +111,7 @@ fn change(p: &mut Published, docs: &mut [&mut Automerge], step: usize, op: &Op) 
             }
             return false;
         }
-        // The same publication again: nothing to write.
-        _ => {}
+        _ => return false,
     }
     true
 }
@@ -171,7 +133,7 @@ proptest! {
         };
         let mut last: Option<Written> = None;
         for (step, op) in ops.iter().enumerate() {
-            if !change(&mut p, &mut [&mut kept_doc, &mut plain], step, op) {
+            if !change(&mut p, &mut [&mut kept_doc, &mut plain], 0, step, op) {
                 continue;
             }
             let now = Timestamp(1_000_000 + step as i64 * 1000);

@@ -154,6 +154,35 @@ async fn timed_edits(
     lat
 }
 
+/// [`timed_edits`] with each edit's way through the engine's stages; both sorted.
+async fn timed_edits_by_stage(
+    ann: &Engine,
+    bob: &Engine,
+    entry: &EntryId,
+    pace: (usize, Duration),
+) -> (Vec<f64>, Vec<stages::Way>) {
+    stages::clear();
+    let mut ways = Vec::new();
+    let lat = timed_edits(ann, bob, entry, pace, |t, total| {
+        ways.push(stages::way(t, total));
+    })
+    .await;
+    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
+    (lat, ways)
+}
+
+/// How many entries of Ann's panel Bob sees.
+async fn entries_shown(bob: &Engine) -> usize {
+    bob.run(op::TheirPanel {
+        contact: "ann".into(),
+    })
+    .await
+    .unwrap()
+    .changes
+    .entries
+    .len()
+}
+
 /// Durable commits of `size` bytes as the engine makes them: WAL, `synchronous=FULL`, one row
 /// updated per transaction, in a store beside the engine's. Milliseconds, sorted.
 fn durable_commits(dir: &Path, size: usize) -> Vec<f64> {
@@ -204,13 +233,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = ann.traffic();
     let before_b = bob.traffic();
-    stages::clear();
-    let mut ways = Vec::new();
     let rounds = 200;
-    let lat = timed_edits(&ann, &bob, &entry, (rounds, Duration::ZERO), |t, total| {
-        ways.push(stages::way(t, total));
-    })
-    .await;
+    let (lat, ways) = timed_edits_by_stage(&ann, &bob, &entry, (rounds, Duration::ZERO)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ann.traffic();
     let after_b = bob.traffic();
@@ -229,7 +253,6 @@ async fn main() {
     let floor = commit_p50 + 2.0 * quic_p50;
     line("edit_to_visible_p50_over_floor", p50 / floor, "x");
     line("edit_to_visible_p99_over_p50", p99 / p50, "x");
-    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
     stages::print("p50", &ways[ways.len() / 2]);
     stages::print(
         "p99",
@@ -246,21 +269,12 @@ async fn main() {
 
     // The same edits with both devices at rest before each (the previous edit's writes, marks
     // and receipts done): what one edit costs by itself, apart from queueing behind the last.
-    stages::clear();
-    let mut ways = Vec::new();
-    let lat = timed_edits(
-        &ann,
-        &bob,
-        &entry,
-        (100, Duration::from_millis(30)),
-        |t, total| ways.push(stages::way(t, total)),
-    )
-    .await;
+    let (lat, ways) =
+        timed_edits_by_stage(&ann, &bob, &entry, (100, Duration::from_millis(30))).await;
     let p50 = percentile(&lat, 0.5);
     line("edit_isolated_to_visible_p50", p50, "ms");
     line("edit_isolated_to_visible_p99", percentile(&lat, 0.99), "ms");
     line("edit_isolated_to_visible_p50_over_floor", p50 / floor, "x");
-    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
     stages::print("isolated_p50", &ways[ways.len() / 2]);
 
     // Catch-up after offline edits.
@@ -323,16 +337,7 @@ async fn main() {
     raw.close().await;
 
     // The same edits in a panel of 1 000 entries: what grows with the panel on either device.
-    let shown = bob
-        .run(op::TheirPanel {
-            contact: "ann".into(),
-        })
-        .await
-        .unwrap()
-        .changes
-        .entries
-        .len();
-    for i in shown..1000 {
+    for i in entries_shown(&bob).await..1000 {
         ann.run(op::PostEntry {
             contact: "bob".into(),
             entry: NewEntry::text(format!("entry {i}: a day out, a book, a song")),
@@ -341,12 +346,7 @@ async fn main() {
         .unwrap();
     }
     until_seen(&bob, "ann", |t| t.len() >= 1000).await;
-    stages::clear();
-    let mut ways = Vec::new();
-    let lat = timed_edits(&ann, &bob, &entry, (50, Duration::ZERO), |t, total| {
-        ways.push(stages::way(t, total));
-    })
-    .await;
+    let (lat, ways) = timed_edits_by_stage(&ann, &bob, &entry, (50, Duration::ZERO)).await;
     let big_p50 = percentile(&lat, 0.5);
     line("edit_to_visible_1000_entries_p50", big_p50, "ms");
     line(
@@ -359,7 +359,6 @@ async fn main() {
         big_p50 / small_panel_p50,
         "x",
     );
-    ways.sort_by(|a, b| a.total.total_cmp(&b.total));
     stages::print("1000_entries_p50", &ways[ways.len() / 2]);
     bob.shutdown().await;
     ann.shutdown().await;
@@ -379,15 +378,7 @@ async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw:
         .and_then(|s| s.parse().ok())
         .unwrap_or(5)
         .max(1);
-    let before = bob
-        .run(op::TheirPanel {
-            contact: "ann".into(),
-        })
-        .await
-        .unwrap()
-        .changes
-        .entries
-        .len();
+    let before = entries_shown(bob).await;
     let mut media = Vec::new();
     for round in 0..rounds {
         let file = da.join(format!("big{round}.bin"));
