@@ -10,6 +10,9 @@ use crate::entry::Entry;
 use crate::ids::{EntryId, Timestamp};
 use crate::outbox::{DocError, read_panel};
 
+mod kept;
+pub use kept::KeptChanges;
+
 /// A run of text written by one change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -88,6 +91,21 @@ pub fn heads_from_strings(heads: &[String]) -> Vec<ChangeHash> {
 ///
 /// Heads the document does not know (say, from a replaced document) count as never seen.
 pub fn changes_since(doc: &Automerge, seen: &[ChangeHash]) -> Result<PanelChanges, DocError> {
+    Ok(computed(doc, seen)?.changes)
+}
+
+/// What [`changes_since`] works out, with what a [`KeptChanges`] needs to follow later changes.
+pub(crate) struct Computed {
+    pub(crate) changes: PanelChanges,
+    /// Whether the seen heads were known to the document (unknown ones count as never seen).
+    pub(crate) known: bool,
+    /// The changes since the seen heads; `None` when nothing was seen (every change is new).
+    pub(crate) fresh: Option<HashSet<ChangeHash>>,
+    /// The entries edited since the seen heads, as they were then.
+    pub(crate) before: HashMap<EntryId, Entry>,
+}
+
+pub(crate) fn computed(doc: &Automerge, seen: &[ChangeHash]) -> Result<Computed, DocError> {
     let known = seen
         .iter()
         .all(|h| doc.get_change_meta_by_hash(h).is_some());
@@ -98,19 +116,24 @@ pub fn changes_since(doc: &Automerge, seen: &[ChangeHash]) -> Result<PanelChange
         read_panel(&doc.fork_at(seen)?)?
     };
     let now = read_panel(doc)?;
-    let fresh: HashSet<ChangeHash> = doc.get_changes_meta(seen).iter().map(|m| m.hash).collect();
+    let fresh =
+        (!seen.is_empty()).then(|| doc.get_changes_meta(seen).iter().map(|m| m.hash).collect());
     let old_entries: BTreeMap<&EntryId, &Entry> =
         before.entries.iter().map(|e| (&e.id, e)).collect();
     let mut times: HashMap<ChangeHash, Timestamp> = HashMap::new();
+    let mut edited = HashMap::new();
 
     let mut entries = Vec::with_capacity(now.entries.len());
     for entry in now.entries.iter() {
         let state = match old_entries.get(&entry.id) {
             None => EntryState::New,
-            Some(old) if *old != entry => EntryState::Edited,
+            Some(old) if *old != entry => {
+                edited.insert(entry.id.clone(), (*old).clone());
+                EntryState::Edited
+            }
             Some(_) => EntryState::Seen,
         };
-        let spans = text_spans(doc, &entry.id, &fresh, &mut times)?;
+        let spans = text_spans(doc, &entry.id, fresh.as_ref(), &mut times)?;
         entries.push(ChangedEntry {
             entry: entry.clone(),
             state,
@@ -124,18 +147,25 @@ pub fn changes_since(doc: &Automerge, seen: &[ChangeHash]) -> Result<PanelChange
         .filter(|e| !current.contains(&e.id))
         .cloned()
         .collect();
-    Ok(PanelChanges {
-        categories: now.categories.clone(),
-        entries,
-        removed,
-        heads: heads_to_strings(&doc.get_heads()),
+    Ok(Computed {
+        changes: PanelChanges {
+            categories: now.categories.clone(),
+            entries,
+            removed,
+            heads: heads_to_strings(&doc.get_heads()),
+        },
+        known,
+        fresh,
+        before: edited,
     })
 }
 
-fn text_spans(
+/// The spans of one entry's text; a change is new when it is in `fresh` (or `fresh` is `None`:
+/// nothing was seen).
+pub(crate) fn text_spans(
     doc: &Automerge,
     id: &EntryId,
-    fresh: &HashSet<ChangeHash>,
+    fresh: Option<&HashSet<ChangeHash>>,
     times: &mut HashMap<ChangeHash, Timestamp>,
 ) -> Result<Vec<Span>, DocError> {
     let Some((Value::Object(ObjType::Map), panel)) = doc.get(ROOT, "panel")? else {
@@ -188,7 +218,7 @@ fn text_spans(
                     text: s.to_string(),
                     change: hash.to_string(),
                     time: times.get(&hash).copied().unwrap_or(Timestamp(0)),
-                    new: fresh.contains(&hash),
+                    new: fresh.is_none_or(|f| f.contains(&hash)),
                 });
                 last = Some(hash);
             }

@@ -12,7 +12,8 @@
 //! - [`feedback`]: comments, view receipts, per-entry signals and chat, kept in the viewer's own outbox
 //!   so each document keeps exactly one writer.
 //! - [`changes`]: what changed since given heads, with each text split into spans attributed to the
-//!   edit session (change) that wrote them.
+//!   edit session (change) that wrote them; [`KeptChanges`] keeps that view and brings it forward
+//!   by the entries later changes touch.
 //!
 //! The control loop lives in `backstory-core`: it edits the master, calls [`publish`], and applies the
 //! result to the outbox with [`outbox::apply_published`].
@@ -27,7 +28,7 @@ pub mod outbox;
 
 pub use automerge;
 pub use category::{Category, DefaultCategory};
-pub use changes::{ChangedEntry, EntryState, PanelChanges, Span, changes_since};
+pub use changes::{ChangedEntry, EntryState, KeptChanges, PanelChanges, Span, changes_since};
 pub use entry::{Entry, Kind, LinkSnapshot, MediaRef, Source, Visibility};
 pub use ids::{CategoryId, EntryId, Timestamp};
 pub use master::{MasterEntry, MasterPanel, PanelError, Published, publish};

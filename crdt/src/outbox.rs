@@ -290,6 +290,15 @@ impl EntryDoc {
     }
 }
 
+impl From<CategoryDoc> for Category {
+    fn from(c: CategoryDoc) -> Self {
+        Self {
+            id: CategoryId::new(c.id),
+            name: c.name,
+        }
+    }
+}
+
 impl From<&Category> for CategoryDoc {
     fn from(c: &Category) -> Self {
         Self {
@@ -367,20 +376,38 @@ pub fn read_panel<D: ReadDoc>(doc: &D) -> Result<PanelView, DocError> {
     let Some(panel) = read_panel_doc(doc)? else {
         return Ok(PanelView::default());
     };
-    let categories = panel
-        .categories
-        .into_iter()
-        .map(|c| Category {
-            id: CategoryId::new(c.id),
-            name: c.name,
-        })
-        .collect();
+    let categories = panel.categories.into_iter().map(Category::from).collect();
     let mut entries: Vec<Entry> = panel.entries.iter().map(|(id, e)| e.to_entry(id)).collect();
     entries.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
     Ok(PanelView {
         categories,
         entries,
     })
+}
+
+/// The panel's categories, in display order; none in an empty document.
+pub(crate) fn read_categories<D: ReadDoc>(doc: &D) -> Result<Vec<Category>, DocError> {
+    if schema_version(doc)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let Some((_, panel)) = doc.get(&ROOT, "panel")? else {
+        return Ok(Vec::new());
+    };
+    let categories: Vec<CategoryDoc> = hydrate_prop(doc, &panel, "categories")?;
+    Ok(categories.into_iter().map(Category::from).collect())
+}
+
+/// One entry of the panel's map of entries, if it is there.
+pub(crate) fn read_entry<D: ReadDoc>(
+    doc: &D,
+    entries: &automerge::ObjId,
+    id: &str,
+) -> Result<Option<Entry>, DocError> {
+    if doc.get(entries, id)?.is_none() {
+        return Ok(None);
+    }
+    let entry: EntryDoc = hydrate_prop(doc, entries, id)?;
+    Ok(Some(entry.to_entry(id)))
 }
 
 /// Writes only the difference between the document's panel and `published` into the document,
@@ -441,7 +468,7 @@ pub fn apply_published_after(
 }
 
 /// The panel's map of entries.
-fn entries_obj<D: ReadDoc>(doc: &D) -> Result<Option<automerge::ObjId>, DocError> {
+pub(crate) fn entries_obj<D: ReadDoc>(doc: &D) -> Result<Option<automerge::ObjId>, DocError> {
     let Some((_, panel_obj)) = doc.get(&ROOT, "panel")? else {
         return Ok(None);
     };

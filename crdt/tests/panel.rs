@@ -6,9 +6,9 @@ use backstory_crdt::automerge::{Automerge, ChangeHash};
 use backstory_crdt::changes::heads_to_strings;
 use backstory_crdt::feedback::{self, Comment, Message, Receipt, Signal};
 use backstory_crdt::{
-    CategoryId, DefaultCategory, Entry, EntryId, EntryState, Kind, MasterEntry, MasterPanel,
-    PanelError, Source, Timestamp, Visibility, apply_published, changes_since, new_outbox, publish,
-    read_panel,
+    CategoryId, DefaultCategory, Entry, EntryId, EntryState, KeptChanges, Kind, MasterEntry,
+    MasterPanel, PanelError, Source, Timestamp, Visibility, apply_published, changes_since,
+    new_outbox, publish, read_panel,
 };
 
 fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
@@ -254,6 +254,64 @@ fn edits_are_attributed_to_the_session_that_wrote_them() {
     assert_eq!(c.removed[0].text, "untouched");
     let all_seen = changes_since(&doc, &doc.get_heads()).unwrap();
     assert_eq!(all_seen.unseen(), 0);
+}
+
+#[test]
+fn a_kept_view_reads_again_only_the_entries_a_change_touched() {
+    let mut m = MasterPanel::default();
+    for i in 0..200 {
+        m.add_entry(text_entry(&format!("e{i}"), "before", i))
+            .unwrap();
+    }
+    let mut doc = new_outbox("owner", Timestamp(1_000_000)).unwrap();
+    sync(&m, &mut doc, 2_000_000);
+    let seen = heads_to_strings(&doc.get_heads());
+    let kept = KeptChanges::new(&doc, seen).unwrap();
+    assert_eq!(kept.entries_read(), 200);
+
+    // One entry edited: one entry read, and it is the one shown as edited.
+    m.set_text(&EntryId::new("e7"), "after".into(), Timestamp(3_000_000))
+        .unwrap();
+    sync(&m, &mut doc, 3_000_000);
+    let kept = kept.update(&doc).unwrap();
+    assert_eq!(kept.entries_read(), 1);
+    let edited: Vec<&str> = kept
+        .changes()
+        .entries
+        .iter()
+        .filter(|e| e.state == EntryState::Edited)
+        .map(|e| e.entry.id.as_str())
+        .collect();
+    assert_eq!(edited, ["e7"]);
+
+    // A comment and a new category read no entry; a removal reads the one removed.
+    let comment = Comment {
+        id: "c1".into(),
+        entry: None,
+        text: "hi".into(),
+        at: 4_000_000,
+        audio: None,
+    };
+    feedback::add_comment(&mut doc, comment, Timestamp(4_000_000)).unwrap();
+    let kept = kept.update(&doc).unwrap();
+    assert_eq!(kept.entries_read(), 0);
+    m.add_category(CategoryId::new("trips"), "Trips").unwrap();
+    m.move_entry(
+        &EntryId::new("e9"),
+        CategoryId::new("trips"),
+        Timestamp(5_000_000),
+    )
+    .unwrap();
+    sync(&m, &mut doc, 5_000_000);
+    let kept = kept.update(&doc).unwrap();
+    assert_eq!(kept.entries_read(), 1);
+    m.remove_entry(&EntryId::new("e3")).unwrap();
+    sync(&m, &mut doc, 6_000_000);
+    let kept = kept.update(&doc).unwrap();
+    assert_eq!(kept.entries_read(), 1);
+    assert_eq!(kept.changes().removed.len(), 1);
+    let seen: Vec<ChangeHash> = kept.seen().iter().map(|h| h.parse().unwrap()).collect();
+    assert_eq!(kept.changes(), &changes_since(&doc, &seen).unwrap());
 }
 
 #[test]

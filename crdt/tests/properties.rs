@@ -6,12 +6,13 @@
 use backstory_crdt::automerge::{
     ActorId, Automerge, Change, ROOT, ReadDoc, ScalarValueRef, ValueRef,
 };
+use backstory_crdt::changes::heads_to_strings;
 use backstory_crdt::feedback::{self, Comment};
 use backstory_crdt::master::Published;
 use backstory_crdt::{
-    Category, CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, Source,
-    Timestamp, Visibility, Written, apply_published, apply_published_after, new_outbox, publish,
-    read_panel,
+    Category, CategoryId, DefaultCategory, Entry, EntryId, KeptChanges, Kind, MasterEntry,
+    MasterPanel, Source, Timestamp, Visibility, Written, apply_published, apply_published_after,
+    changes_since, new_outbox, publish, read_panel,
 };
 use proptest::prelude::*;
 
@@ -152,6 +153,44 @@ proptest! {
             expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
             prop_assert_eq!(&shown.entries, &expected);
         }
+    }
+
+    #[test]
+    fn a_kept_view_brought_forward_is_the_view_computed_again(
+        steps in proptest::collection::vec((0usize..2, op(), 0u8..4, any::<bool>()), 1..40),
+    ) {
+        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
+        let mut writers: Vec<Automerge> = (0..2u8)
+            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
+            .collect();
+        let mut viewer = base.fork().with_actor(ActorId::from(vec![9u8; 16]));
+        let mut kept = KeptChanges::new(&viewer, Vec::new()).expect("view");
+        for (step, (w, op, look, merge)) in steps.iter().enumerate() {
+            apply(&mut writers[*w], *w, step, op);
+            // Changes arrive one writer at a time, now and then several at once.
+            if *merge {
+                viewer.merge(&mut writers[*w]).expect("merge");
+            }
+            let seen = match look {
+                // The viewer looks at what it has.
+                0 => Some(heads_to_strings(&viewer.get_heads())),
+                // Heads it does not have yet (count as never seen until they arrive).
+                1 => Some(heads_to_strings(&writers[*w].get_heads())),
+                _ => None,
+            };
+            if let Some(seen) = seen {
+                kept = KeptChanges::new(&viewer, seen).expect("view");
+            }
+            kept = kept.update(&viewer).expect("update");
+            let seen: Vec<_> = kept.seen().iter().map(|h| h.parse().unwrap()).collect();
+            prop_assert_eq!(kept.changes(), &changes_since(&viewer, &seen).expect("changes"));
+        }
+        for w in writers.iter_mut() {
+            viewer.merge(w).expect("merge");
+        }
+        kept = kept.update(&viewer).expect("update");
+        let seen: Vec<_> = kept.seen().iter().map(|h| h.parse().unwrap()).collect();
+        prop_assert_eq!(kept.changes(), &changes_since(&viewer, &seen).expect("changes"));
     }
 
     #[test]

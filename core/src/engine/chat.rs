@@ -59,14 +59,22 @@ impl Feedback {
                 ))
             })
             .await??;
+        // Their panel labels my comments on it, if there are any.
+        let their_entries = if my_comments.is_empty() {
+            Vec::new()
+        } else {
+            self.their_entries(contact).await?
+        };
         Ok(Loaded {
             my_messages,
             my_comments,
+            their_entries,
             ..self.load_theirs(contact).await?
         })
     }
 
-    /// What they wrote, and what labels it: all a row's summary needs (my outbox stays closed).
+    /// What they wrote, and what labels it: all their items need (my outbox and their panel stay
+    /// closed; my panel is read only when they commented on it).
     async fn load_theirs(&self, contact: &Contact) -> Result<Loaded, EngineError> {
         let (their_messages, delivered) = match contact.inbound.as_deref() {
             Some(id) => match self.docs.find(id).await? {
@@ -80,14 +88,20 @@ impl Feedback {
             },
             None => (Vec::new(), 0),
         };
+        let their_feedback = self.theirs(contact).await?;
+        let my_entries = if their_feedback.comments.is_empty() {
+            Vec::new()
+        } else {
+            self.my_entries(contact).await?
+        };
         Ok(Loaded {
             my_messages: Vec::new(),
             delivered,
             my_comments: Vec::new(),
-            their_entries: self.their_entries(contact).await?,
+            their_entries: Vec::new(),
             their_messages,
-            their_feedback: self.theirs(contact).await?,
-            my_entries: self.my_entries(contact).await?,
+            their_feedback,
+            my_entries,
             threshold_ms: u64::from(self.settings.view_threshold_secs().await?) * 1000,
         })
     }
@@ -177,7 +191,7 @@ impl Feedback {
 
     /// Marks everything they wrote or did so far as read.
     pub(crate) async fn mark_read(&self, contact: &Contact) -> Result<(), EngineError> {
-        let loaded = self.load(contact).await?;
+        let loaded = self.load_theirs(contact).await?;
         let ids: Vec<String> = their_items(&loaded.sources())
             .into_iter()
             .map(|i| i.id)
@@ -202,7 +216,7 @@ impl Feedback {
     /// Their document changed: say how many of their messages this device holds, and announce
     /// what is new in the chat, oldest first, once each.
     pub(crate) async fn inbound_changed(&self, contact: &Contact) -> Result<(), EngineError> {
-        let loaded = self.load(contact).await?;
+        let loaded = self.load_theirs(contact).await?;
         if contact.peer.is_some() {
             let held = u64::try_from(loaded.their_messages.len()).unwrap_or(u64::MAX);
             let now = self.device.now();

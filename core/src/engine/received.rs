@@ -7,10 +7,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
+use samod::DocHandle;
 
 use backstory_crdt::changes::{heads_from_strings, heads_to_strings};
 use backstory_crdt::feedback::{Receipt, read_feedback, set_receipt};
-use backstory_crdt::{EntryId, EntryState, PanelChanges, Timestamp, changes_since};
+use backstory_crdt::{EntryId, EntryState, KeptChanges, PanelChanges, Timestamp};
 
 use super::device::Device;
 use super::documents::Documents;
@@ -160,16 +161,17 @@ impl Received {
             return Ok(unshared());
         };
         let seen = self.seen(contact).await?;
+        let shared = |changes| TheirPanel {
+            contact: contact.clone(),
+            shared: true,
+            changes,
+        };
         let handle = match self.docs.loaded(&doc_id) {
             Some(h) => {
                 // What was computed for this state of the document a moment ago answers again.
                 let heads = heads_to_strings(&h.with_document(|d| d.get_heads()));
-                if let Some(changes) = self.views.fresh(&contact.id, &doc_id, &seen, &heads) {
-                    return Ok(TheirPanel {
-                        contact: contact.clone(),
-                        shared: true,
-                        changes,
-                    });
+                if let Some(changes) = self.views.fresh(&doc_id, &seen, &heads) {
+                    return Ok(shared(changes));
                 }
                 h
             }
@@ -177,11 +179,7 @@ impl Received {
                 // Not loaded yet (loading a long history takes a while): the last view against
                 // the same seen heads answers; the follower corrects it once loaded.
                 if let Some(changes) = self.views.get(&contact.id, &doc_id, &seen).await? {
-                    return Ok(TheirPanel {
-                        contact: contact.clone(),
-                        shared: true,
-                        changes,
-                    });
+                    return Ok(shared(changes));
                 }
                 let Some(h) = self.docs.find(&doc_id).await? else {
                     // Paired, but their panel has not arrived yet.
@@ -190,10 +188,7 @@ impl Received {
                 h
             }
         };
-        let against = seen.clone();
-        let changes = handle
-            .with_document_async(move |doc| changes_since(doc, &heads_from_strings(&against)))
-            .await??;
+        let changes = self.changes_since(&handle, &doc_id, seen.clone()).await?;
         self.views.put(
             &contact.id,
             CachedPanel {
@@ -202,11 +197,29 @@ impl Received {
                 changes: changes.clone(),
             },
         );
-        Ok(TheirPanel {
-            contact: contact.clone(),
-            shared: true,
-            changes,
-        })
+        Ok(shared(changes))
+    }
+
+    /// The panel in a document, annotated with what changed since `seen`: the view kept from the
+    /// last time brought forward by what changed since, or computed whole.
+    async fn changes_since(
+        &self,
+        handle: &DocHandle,
+        doc_id: &str,
+        seen: Vec<String>,
+    ) -> Result<PanelChanges, EngineError> {
+        let slot = self.views.slot(doc_id);
+        let mut kept = slot.lock().await;
+        let last = kept.take().filter(|k| k.seen() == seen);
+        let view = handle
+            .with_document_async(move |doc| match last {
+                Some(last) => last.update(doc),
+                None => KeptChanges::new(doc, seen),
+            })
+            .await??;
+        let changes = view.changes().clone();
+        *kept = Some(view);
+        Ok(changes)
     }
 
     /// How many of their updates I have not seen, and when the latest of them was written.
@@ -269,9 +282,11 @@ impl Received {
             }
         }
         let mine = self.docs.get(&contact.outbox).await?;
-        let changes = mine
-            .with_document_async(move |d| changes_since(d, &heads_from_strings(&heads)))
-            .await??;
+        let now = heads_to_strings(&mine.with_document(|d| d.get_heads()));
+        if let Some(changes) = self.views.fresh(&contact.outbox, &heads, &now) {
+            return Ok(changes.unseen());
+        }
+        let changes = self.changes_since(&mine, &contact.outbox, heads).await?;
         Ok(changes.unseen())
     }
 

@@ -1,13 +1,15 @@
 //! Views of their panels kept in the store: a window asking for a panel whose document is not
 //! loaded yet (a start, a long history) is answered from the last view computed against the same
 //! seen heads; the follower puts it right, with an event, once the document is loaded. Views are
-//! written by one task, the latest per contact, a moment after they change.
+//! written by one task, the latest per contact, a moment after they change. The views computed
+//! while the engine runs are also kept in memory, by document, and brought forward by the entries
+//! each later change touches instead of computed again whole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backstory_crdt::PanelChanges;
+use backstory_crdt::{KeptChanges, PanelChanges};
 use tokio::sync::Notify;
 
 use super::device::Device;
@@ -32,13 +34,17 @@ struct Latest {
     pending: HashMap<ContactId, CachedPanel>,
     /// The digest of the view the store has, per contact.
     written: HashMap<ContactId, blake3::Hash>,
-    /// The last view computed, per contact, for as long as the engine runs (at most [`FRESH`]):
-    /// a window reading a panel the follower has just read is answered without reading again.
-    fresh: HashMap<ContactId, CachedPanel>,
+    /// The last view computed, per document, for as long as the engine runs (at most [`KEPT`]):
+    /// a window reading a panel the follower has just read is answered without reading again,
+    /// and the next change is read into it.
+    kept: HashMap<String, Kept>,
 }
 
-/// How many contacts' last views are kept in memory.
-const FRESH: usize = 64;
+/// A document's kept view, if any.
+pub(crate) type Kept = Arc<tokio::sync::Mutex<Option<KeptChanges>>>;
+
+/// How many documents' last views are kept in memory.
+const KEPT: usize = 64;
 
 fn digest(view: &CachedPanel) -> blake3::Hash {
     let bytes = serde_json::to_vec(&(&view.doc, &view.seen, &view.changes)).unwrap_or_default();
@@ -97,32 +103,36 @@ impl Views {
         Ok(kept.map(|v| v.changes.heads))
     }
 
-    /// The view last computed of a contact's panel in `doc` against `seen`, if the document's
-    /// heads are still `heads`: the same document state gives the same view.
+    /// The view last computed of the panel in `doc` against `seen`, if the document's heads are
+    /// still `heads`: the same document state gives the same view.
     pub(crate) fn fresh(
         &self,
-        contact: &ContactId,
         doc: &str,
         seen: &[String],
         heads: &[String],
     ) -> Option<PanelChanges> {
-        self.latest()
-            .fresh
-            .get(contact)
-            .filter(|v| v.doc == doc && v.seen == seen && v.changes.heads == heads)
-            .map(|v| v.changes.clone())
+        let slot = self.latest().kept.get(doc).cloned()?;
+        // Being brought forward: the caller waits for it in `slot`.
+        let kept = slot.try_lock().ok()?;
+        kept.as_ref()
+            .filter(|k| k.seen() == seen && k.changes().heads == heads)
+            .map(|k| k.changes().clone())
     }
 
-    /// Keeps a view just computed (written a moment later, unless it is what the store has).
-    pub(crate) fn put(&self, contact: &ContactId, view: CachedPanel) {
-        {
-            let mut latest = self.latest();
-            if latest.fresh.len() >= FRESH && !latest.fresh.contains_key(contact) {
-                latest.fresh.clear();
-            }
-            latest.fresh.insert(contact.clone(), view.clone());
-            latest.pending.insert(contact.clone(), view);
+    /// Where the view last computed of the panel in `doc` is kept: one reader at a time brings
+    /// it forward, the others wait and find it done.
+    pub(crate) fn slot(&self, doc: &str) -> Kept {
+        let mut latest = self.latest();
+        if latest.kept.len() >= KEPT && !latest.kept.contains_key(doc) {
+            latest.kept.clear();
         }
+        latest.kept.entry(doc.to_string()).or_default().clone()
+    }
+
+    /// Writes a contact's view just computed to the store a moment later, unless it is what the
+    /// store has.
+    pub(crate) fn put(&self, contact: &ContactId, view: CachedPanel) {
+        self.latest().pending.insert(contact.clone(), view);
         self.dirty.notify_one();
     }
 
