@@ -62,6 +62,8 @@ async fn a_document_written_through_samod_is_there_after_reopening() {
             tx.put(ROOT, format!("k{i}"), i).unwrap();
             tx.commit();
         });
+        // Edits a moment apart, as a person makes them: each write is done before the next.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     repo.stop().await;
 
@@ -69,5 +71,82 @@ async fn a_document_written_through_samod_is_there_after_reopening() {
     let handle = repo.find(id).await.unwrap().expect("document is stored");
     let n = handle.with_document(|d| d.keys(ROOT).count());
     assert_eq!(n, 50);
+    repo.stop().await;
+}
+
+/// Text that compresses no better than a stored change does.
+fn noise(seed: u8, len: usize) -> String {
+    let mut out = blake3::Hasher::new().update(&[seed]).finalize_xof();
+    let mut bytes = vec![0u8; len / 2];
+    out.fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// samod writes each change beside the document's last snapshot and, now and then, the whole
+/// document again (compaction). For a large document that rewrite costs far more than a change:
+/// it comes only once the changes beside the snapshot weigh as much as it does, so its cost per
+/// change does not grow with the document. Nothing is lost either way.
+#[tokio::test]
+async fn a_large_document_is_not_written_whole_every_few_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || async {
+        Repo::build_tokio()
+            .with_storage(DocStorage::new(Store::open(dir.path()).unwrap()))
+            .with_share_policy(ShareConfig::none())
+            .load()
+            .await
+    };
+    let repo = open().await;
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "big", noise(0, 40_000)).unwrap();
+    tx.commit();
+    let handle = repo.create(doc).await.unwrap();
+    let id = handle.document_id().clone();
+    for i in 0..60 {
+        handle.with_document(|d| {
+            let mut tx = d.transaction();
+            tx.put(ROOT, format!("k{i}"), i).unwrap();
+            tx.commit();
+        });
+        // Edits a moment apart, as a person makes them: each write is done before the next.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    repo.stop().await;
+    let storage = DocStorage::new(Store::open(dir.path()).unwrap());
+    let chunks = |kind: &'static str| {
+        let storage = storage.clone();
+        let id = id.to_string();
+        async move { storage.load_range(key(&[&id, kind])).await.len() }
+    };
+    // One snapshot (after the first ten changes), then each small change on its own.
+    assert_eq!(chunks("snapshot").await, 1);
+    let small = chunks("incremental").await;
+    assert!(small >= 30, "{small} changes stored on their own");
+
+    // Changes as heavy as the document: it is written whole again.
+    let repo = open().await;
+    let handle = repo.find(id.clone()).await.unwrap().expect("stored");
+    for i in 0..12u8 {
+        handle.with_document(|d| {
+            let mut tx = d.transaction();
+            tx.put(ROOT, format!("heavy{i}"), noise(i + 1, 8_000))
+                .unwrap();
+            tx.commit();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    repo.stop().await;
+    assert!(chunks("snapshot").await >= 1);
+    let after = chunks("incremental").await;
+    assert!(
+        after < small,
+        "{after} changes beside the snapshot, {small} before"
+    );
+
+    let repo = open().await;
+    let handle = repo.find(id).await.unwrap().expect("stored");
+    let keys = handle.with_document(|d| d.keys(ROOT).count());
+    assert_eq!(keys, 1 + 60 + 12);
     repo.stop().await;
 }

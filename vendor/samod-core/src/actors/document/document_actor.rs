@@ -412,6 +412,9 @@ impl DocumentActor {
                 {
                     self.sync_memory.load(&self.document_id, sync_states);
                     self.handle_load(now, out, &snapshots, &incrementals);
+                    let size = |m: &HashMap<StorageKey, Vec<u8>>| m.values().map(Vec::len).sum();
+                    self.on_disk_state
+                        .add_sizes(size(&snapshots), size(&incrementals));
                     self.on_disk_state
                         .add_keys(snapshots.into_keys().chain(incrementals.into_keys()));
                 }

@@ -19,6 +19,10 @@ pub(super) struct OnDiskState {
     deletions: HashSet<StorageKey>,
     running_puts: HashMap<IoTaskId, StorageKey>,
     running_deletes: HashMap<IoTaskId, StorageKey>,
+    /// Bytes of the snapshot on disk (or being written).
+    snapshot_bytes: usize,
+    /// Bytes of the incremental changes written beside it since.
+    incremental_bytes: usize,
 }
 
 #[derive(Debug)]
@@ -36,12 +40,20 @@ impl OnDiskState {
             deletions: HashSet::new(),
             running_deletes: HashMap::new(),
             running_puts: HashMap::new(),
+            snapshot_bytes: 0,
+            incremental_bytes: 0,
         }
     }
 
     /// Add keys that we know are now on disk
     pub(super) fn add_keys<I: Iterator<Item = StorageKey>>(&mut self, contents: I) {
         self.on_disk.extend(contents);
+    }
+
+    /// Notes how many bytes the snapshots and the incremental changes found at load take.
+    pub(super) fn add_sizes(&mut self, snapshots: usize, incrementals: usize) {
+        self.snapshot_bytes += snapshots;
+        self.incremental_bytes += incrementals;
     }
 
     pub(super) fn save_new_changes(
@@ -52,7 +64,13 @@ impl OnDiskState {
     ) {
         let new_changes = doc.get_changes(self.last_saved_heads.as_ref().unwrap_or(&Vec::new()));
 
-        let eligible_for_compaction = new_changes.len() > 10 || self.on_disk.len() > 10;
+        // Compacting writes the whole document: only once the changes written beside the last
+        // snapshot weigh as much as it does (as automerge-repo does), so that its cost is spread
+        // over as many bytes of changes as it writes, whatever the document's size.
+        let new_bytes: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
+        let eligible_for_compaction = new_changes.len() > 10
+            || (self.on_disk.len() > 10
+                && self.incremental_bytes + new_bytes >= self.snapshot_bytes);
         if self.compaction.is_none() && eligible_for_compaction {
             tracing::debug!(
                 num_changes = new_changes.len(),
@@ -61,7 +79,10 @@ impl OnDiskState {
             );
             let hash = CompactionHash::new(&doc.get_heads());
             let key = StorageKey::snapshot_path(doc_id, &hash);
-            let put_id = out.put(key.clone(), doc.save());
+            let snapshot = doc.save();
+            self.snapshot_bytes = snapshot.len();
+            self.incremental_bytes = 0;
+            let put_id = out.put(key.clone(), snapshot);
             let mut supercedes = self.on_disk.clone();
             // Make sure that we don't delete the compaction we're producing
             // somehow One way this can happen is if a previous process got
@@ -74,6 +95,7 @@ impl OnDiskState {
             });
             self.running_puts.insert(put_id, key);
         } else {
+            self.incremental_bytes += new_bytes;
             for change in new_changes {
                 let key = StorageKey::incremental_path(doc_id, change.hash());
                 let put_id = out.put(key.clone(), change.raw_bytes().to_vec());
@@ -142,3 +164,4 @@ impl OnDiskState {
         self.on_disk.remove(&key);
     }
 }
+
