@@ -4,7 +4,7 @@
 
 use backstory_core::storage::DocStorage;
 use backstory_core::store::Store;
-use backstory_crdt::automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
+use backstory_crdt::automerge::{Automerge, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use samod::storage::{Storage, StorageKey};
 use samod::{Repo, ShareConfig};
 
@@ -43,31 +43,35 @@ async fn ranges_match_whole_components_only() {
     assert_eq!(storage.failure(), None);
 }
 
+async fn open_repo(dir: &std::path::Path) -> Repo {
+    Repo::build_tokio()
+        .with_storage(DocStorage::new(Store::open(dir).unwrap()))
+        .with_share_policy(ShareConfig::none())
+        .load()
+        .await
+}
+
+/// Puts one value at the document's root, as one change.
+fn put(handle: &samod::DocHandle, key: String, value: impl Into<ScalarValue>) {
+    handle.with_document(|d| {
+        let mut tx = d.transaction();
+        tx.put(ROOT, key, value).unwrap();
+        tx.commit();
+    });
+}
+
 #[tokio::test]
 async fn a_document_written_through_samod_is_there_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let open = || async {
-        Repo::build_tokio()
-            .with_storage(DocStorage::new(Store::open(dir.path()).unwrap()))
-            .with_share_policy(ShareConfig::none())
-            .load()
-            .await
-    };
-    let repo = open().await;
+    let repo = open_repo(dir.path()).await;
     let handle = repo.create(Automerge::new()).await.unwrap();
     let id = handle.document_id().clone();
     for i in 0..50i64 {
-        handle.with_document(|d| {
-            let mut tx = d.transaction();
-            tx.put(ROOT, format!("k{i}"), i).unwrap();
-            tx.commit();
-        });
-        // Edits a moment apart, as a person makes them: each write is done before the next.
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        put(&handle, format!("k{i}"), i);
     }
     repo.stop().await;
 
-    let repo = open().await;
+    let repo = open_repo(dir.path()).await;
     let handle = repo.find(id).await.unwrap().expect("document is stored");
     let n = handle.with_document(|d| d.keys(ROOT).count());
     assert_eq!(n, 50);
@@ -89,26 +93,15 @@ fn noise(seed: u8, len: usize) -> String {
 #[tokio::test]
 async fn a_large_document_is_not_written_whole_every_few_changes() {
     let dir = tempfile::tempdir().unwrap();
-    let open = || async {
-        Repo::build_tokio()
-            .with_storage(DocStorage::new(Store::open(dir.path()).unwrap()))
-            .with_share_policy(ShareConfig::none())
-            .load()
-            .await
-    };
-    let repo = open().await;
+    let repo = open_repo(dir.path()).await;
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
     tx.put(ROOT, "big", noise(0, 40_000)).unwrap();
     tx.commit();
     let handle = repo.create(doc).await.unwrap();
     let id = handle.document_id().clone();
-    for i in 0..60 {
-        handle.with_document(|d| {
-            let mut tx = d.transaction();
-            tx.put(ROOT, format!("k{i}"), i).unwrap();
-            tx.commit();
-        });
+    for i in 0..60i64 {
+        put(&handle, format!("k{i}"), i);
         // Edits a moment apart, as a person makes them: each write is done before the next.
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -125,15 +118,10 @@ async fn a_large_document_is_not_written_whole_every_few_changes() {
     assert!(small >= 30, "{small} changes stored on their own");
 
     // Changes as heavy as the document: it is written whole again.
-    let repo = open().await;
+    let repo = open_repo(dir.path()).await;
     let handle = repo.find(id.clone()).await.unwrap().expect("stored");
     for i in 0..12u8 {
-        handle.with_document(|d| {
-            let mut tx = d.transaction();
-            tx.put(ROOT, format!("heavy{i}"), noise(i + 1, 8_000))
-                .unwrap();
-            tx.commit();
-        });
+        put(&handle, format!("heavy{i}"), noise(i + 1, 8_000));
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     repo.stop().await;
@@ -144,7 +132,7 @@ async fn a_large_document_is_not_written_whole_every_few_changes() {
         "{after} changes beside the snapshot, {small} before"
     );
 
-    let repo = open().await;
+    let repo = open_repo(dir.path()).await;
     let handle = repo.find(id).await.unwrap().expect("stored");
     let keys = handle.with_document(|d| d.keys(ROOT).count());
     assert_eq!(keys, 1 + 60 + 12);
