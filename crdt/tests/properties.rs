@@ -117,6 +117,14 @@ fn change(
     true
 }
 
+/// `n` writers of one outbox, each with its own actor (1, 2, …).
+fn writers(n: u8) -> Vec<Automerge> {
+    let base = new_outbox("owner", Timestamp(0)).expect("outbox");
+    (0..n)
+        .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -159,11 +167,9 @@ proptest! {
     fn a_kept_view_brought_forward_is_the_view_computed_again(
         steps in proptest::collection::vec((0usize..2, op(), 0u8..4, any::<bool>()), 1..40),
     ) {
-        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
-        let mut writers: Vec<Automerge> = (0..2u8)
-            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
-            .collect();
-        let mut viewer = base.fork().with_actor(ActorId::from(vec![9u8; 16]));
+        let mut writers = writers(2);
+        // The viewer's copy, under an actor of its own (it writes nothing into the panel).
+        let mut viewer = writers[0].fork().with_actor(ActorId::from(vec![9u8; 16]));
         let mut kept = KeptChanges::new(&viewer, Vec::new()).expect("view");
         for (step, (w, op, look, merge)) in steps.iter().enumerate() {
             apply(&mut writers[*w], *w, step, op);
@@ -199,10 +205,7 @@ proptest! {
         order in proptest::collection::vec(any::<prop::sample::Index>(), 0..64),
         dups in proptest::collection::vec(any::<prop::sample::Index>(), 0..16),
     ) {
-        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
-        let mut replicas: Vec<Automerge> = (0..3u8)
-            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
-            .collect();
+        let mut replicas = writers(3);
         for (step, (r, op)) in ops.iter().enumerate() {
             apply(&mut replicas[*r], *r, step, op);
         }
@@ -281,10 +284,7 @@ proptest! {
         ops in proptest::collection::vec((0usize..2, op()), 1..30),
     ) {
         // Two writers of one outbox, merged: runs of characters alternate between changes.
-        let base = new_outbox("owner", Timestamp(0)).expect("outbox");
-        let mut docs: Vec<Automerge> = (0..2u8)
-            .map(|i| base.fork().with_actor(ActorId::from(vec![i + 1; 16])))
-            .collect();
+        let mut docs = writers(2);
         for (step, (r, op)) in ops.iter().enumerate() {
             apply(&mut docs[*r], *r, step, op);
             if step % 3 == 2 {

@@ -32,6 +32,14 @@ fn line(name: &str, value: f64, unit: &str) {
     println!("{name} {value:.3} {unit}");
 }
 
+/// Prints `<name>_p50` and `<name>_p99` of latencies sorted in milliseconds; returns both.
+fn p50_p99(name: &str, sorted: &[f64]) -> (f64, f64) {
+    let (p50, p99) = (percentile(sorted, 0.5), percentile(sorted, 0.99));
+    line(&format!("{name}_p50"), p50, "ms");
+    line(&format!("{name}_p99"), p99, "ms");
+    (p50, p99)
+}
+
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
@@ -238,17 +246,14 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ann.traffic();
     let after_b = bob.traffic();
-    let p50 = percentile(&lat, 0.5);
-    let small_panel_p50 = p50;
-    let p99 = percentile(&lat, 0.99);
     let master_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))
         .unwrap()
         .query_row("SELECT max(length(panel)) FROM masters", [], |r| r.get(0))
         .unwrap();
     let commit_p50 = percentile(&durable_commits(da.path(), master_size as usize), 0.5);
     line("durable_commit_p50", commit_p50, "ms");
-    line("edit_to_visible_p50", p50, "ms");
-    line("edit_to_visible_p99", p99, "ms");
+    let (p50, p99) = p50_p99("edit_to_visible", &lat);
+    let small_panel_p50 = p50;
     line("edit_to_visible_p50_over_quic_rtt_p50", p50 / quic_p50, "x");
     let floor = commit_p50 + 2.0 * quic_p50;
     line("edit_to_visible_p50_over_floor", p50 / floor, "x");
@@ -271,9 +276,7 @@ async fn main() {
     // and receipts done): what one edit costs by itself, apart from queueing behind the last.
     let (lat, ways) =
         timed_edits_by_stage(&ann, &bob, &entry, (100, Duration::from_millis(30))).await;
-    let p50 = percentile(&lat, 0.5);
-    line("edit_isolated_to_visible_p50", p50, "ms");
-    line("edit_isolated_to_visible_p99", percentile(&lat, 0.99), "ms");
+    let (p50, _) = p50_p99("edit_isolated_to_visible", &lat);
     line("edit_isolated_to_visible_p50_over_floor", p50 / floor, "x");
     stages::print("isolated_p50", &ways[ways.len() / 2]);
 
@@ -347,13 +350,7 @@ async fn main() {
     }
     until_seen(&bob, "ann", |t| t.len() >= 1000).await;
     let (lat, ways) = timed_edits_by_stage(&ann, &bob, &entry, (50, Duration::ZERO)).await;
-    let big_p50 = percentile(&lat, 0.5);
-    line("edit_to_visible_1000_entries_p50", big_p50, "ms");
-    line(
-        "edit_to_visible_1000_entries_p99",
-        percentile(&lat, 0.99),
-        "ms",
-    );
+    let (big_p50, _) = p50_p99("edit_to_visible_1000_entries", &lat);
     line(
         "edit_to_visible_1000_entries_over_p50",
         big_p50 / small_panel_p50,

@@ -89,37 +89,39 @@ impl KeptChanges {
         if heads_to_strings(&heads) == self.changes.heads {
             return Ok(Self { read: 0, ..self });
         }
+        let known = |hashes: &[ChangeHash]| {
+            hashes
+                .iter()
+                .all(|h| doc.get_change_meta_by_hash(h).is_some())
+        };
         let last = heads_from_strings(&self.changes.heads);
-        let seen = heads_from_strings(&self.seen);
-        let seen_as_given = self.seen.clone();
-        let whole = || Self::new(doc, seen_as_given.clone());
         if last.len() != self.changes.heads.len()
-            || last.iter().any(|h| doc.get_change_meta_by_hash(h).is_none())
+            || !known(&last)
             // Seen heads unknown then and known now: the view is against them from now on.
-            || (!self.known && seen.iter().all(|h| doc.get_change_meta_by_hash(h).is_some()))
+            || (!self.known && known(&heads_from_strings(&self.seen)))
         {
-            return whole();
+            return Self::new(doc, self.seen);
         }
-        let Some((hashes, touched, categories)) = touched(doc, &last) else {
-            return whole();
+        let Some(touched) = touched(doc, &last) else {
+            return Self::new(doc, self.seen);
         };
         let mut kept = self;
-        kept.read = touched.len();
+        kept.read = touched.entries.len();
         if let Some(fresh) = &mut kept.fresh {
-            fresh.extend(hashes);
+            fresh.extend(touched.changes);
         }
-        if categories {
+        if touched.categories {
             kept.changes.categories = read_categories(doc)?;
         }
-        if !touched.is_empty() {
+        if !touched.entries.is_empty() {
             let Some(entries) = entries_obj(doc)? else {
-                return whole();
+                return Self::new(doc, kept.seen);
             };
             let mut times = HashMap::new();
-            for id in touched {
+            for id in touched.entries {
                 let now = read_entry(doc, &entries, id.as_str())?;
                 if !kept.reread(doc, id, now, &mut times)? {
-                    return whole();
+                    return Self::new(doc, kept.seen);
                 }
             }
         }
@@ -185,19 +187,26 @@ impl KeptChanges {
     }
 }
 
-/// The changes since `last`, the entries their operations touch and whether they touch the
-/// categories; `None` when they touch something else of the panel.
-#[allow(clippy::type_complexity)]
-fn touched(
-    doc: &Automerge,
-    last: &[ChangeHash],
-) -> Option<(Vec<ChangeHash>, BTreeSet<EntryId>, bool)> {
-    let mut hashes = Vec::new();
-    let mut entries = BTreeSet::new();
-    let mut categories = false;
+/// What the changes since a view's heads touch.
+struct Touched {
+    /// The changes.
+    changes: Vec<ChangeHash>,
+    /// The entries their operations touch.
+    entries: BTreeSet<EntryId>,
+    /// Whether they touch the categories.
+    categories: bool,
+}
+
+/// What the changes since `last` touch; `None` when they touch something else of the panel.
+fn touched(doc: &Automerge, last: &[ChangeHash]) -> Option<Touched> {
+    let mut touched = Touched {
+        changes: Vec::new(),
+        entries: BTreeSet::new(),
+        categories: false,
+    };
     let mut places: HashMap<(u64, ActorId), Place> = HashMap::new();
     for change in doc.get_changes(last) {
-        hashes.push(change.hash());
+        touched.changes.push(change.hash());
         for op in change.decode().operations {
             let key = match &op.key {
                 automerge::legacy::Key::Map(k) => Some(k.as_str()),
@@ -214,18 +223,20 @@ fn touched(
             };
             match (place, key) {
                 (Place::Elsewhere, _) => {}
-                (Place::Categories, _) | (Place::Panel, Some("categories")) => categories = true,
+                (Place::Categories, _) | (Place::Panel, Some("categories")) => {
+                    touched.categories = true;
+                }
                 (Place::Entries, Some(id)) => {
-                    entries.insert(EntryId::new(id));
+                    touched.entries.insert(EntryId::new(id));
                 }
                 (Place::Entry(id), _) => {
-                    entries.insert(id.clone());
+                    touched.entries.insert(id.clone());
                 }
                 (Place::Panel | Place::Entries | Place::Whole, _) => return None,
             }
         }
     }
-    Some((hashes, entries, categories))
+    Some(touched)
 }
 
 /// Where in the document the object `counter@actor` is, seen from the panel.

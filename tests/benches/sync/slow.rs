@@ -12,7 +12,7 @@ use backstory_tests::proxy::{Faults, Proxy};
 use iroh::endpoint::presets;
 use iroh::{Endpoint, EndpointAddr, RelayMode};
 
-use super::{line, pair_with_an_entry, percentile, timed_edits};
+use super::{line, p50_p99, pair_with_an_entry, percentile, timed_edits};
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -106,14 +106,8 @@ pub async fn measure(commit_p50: f64, rtt: Duration, rounds: usize) {
     let entry = pair_with_an_entry(&ann, &bob, Some(proxy.addr())).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let lat = timed_edits(&ann, &bob, &entry, (rounds, Duration::ZERO), |_, _| {}).await;
-    let p50 = percentile(&lat, 0.5);
     line("slow_link_rtt_p50", rtt_p50, "ms");
-    line("slow_link_edit_to_visible_p50", p50, "ms");
-    line(
-        "slow_link_edit_to_visible_p99",
-        percentile(&lat, 0.99),
-        "ms",
-    );
+    let (p50, _) = p50_p99("slow_link_edit_to_visible", &lat);
     line(
         "slow_link_edit_to_visible_p50_over_floor",
         p50 / (commit_p50 + 0.6 * rtt_p50),
