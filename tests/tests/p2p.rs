@@ -293,12 +293,9 @@ fn hidden_entries_never_reach_the_viewer_until_revealed() {
     );
     wait_sees(&bob, "ann", &[visible]);
     // What Bob's device holds, decoded at every point of every document's history: the visible
-    // marker is there (the scan can find a marker), the other two never were.
-    let held = texts_ever_held(bob.path());
-    assert!(
-        held.iter().any(|t| t == visible),
-        "the scan finds nothing: {held:?}"
-    );
+    // marker is there (the scan can find a marker), the other two never were. A change is shown
+    // as soon as it is applied and written to disk right after, so the scan waits for the disk.
+    let held = held_once_on_disk(&bob, visible);
     assert!(
         !held.iter().any(|t| t == hidden),
         "the hidden marker reached the viewer"
@@ -311,9 +308,18 @@ fn hidden_entries_never_reach_the_viewer_until_revealed() {
     // Three days later on Ann's clock, at once.
     ann.advance("3d");
     wait_sees(&bob, "ann", &[visible, later]);
-    let held = texts_ever_held(bob.path());
-    assert!(held.iter().any(|t| t == later));
+    let held = held_once_on_disk(&bob, later);
     assert!(!held.iter().any(|t| t == hidden));
+}
+
+/// Every text the device's store holds at any point of its history, once it holds `marker`.
+fn held_once_on_disk(device: &Device, marker: &str) -> Vec<String> {
+    let mut last = Vec::new();
+    eventually(Duration::from_secs(10), || {
+        last = texts_ever_held(device.path());
+        last.iter().any(|t| t == marker).then(|| last.clone())
+    })
+    .unwrap_or_else(|| panic!("the store never held {marker}: {last:?}"))
 }
 
 #[test]
@@ -344,8 +350,7 @@ fn an_unpaired_contact_gets_nothing_more() {
     // Bob's device is live: what he wrote after the unpairing reaches Carol.
     wait_sees(&carol, "bob", &["for carol, after"]);
     // And none of it reached Ann, nor did anything of hers reach Bob.
-    let held = texts_ever_held(ann.path());
-    assert!(held.iter().any(|t| t == "hello before"), "{held:?}");
+    let held = held_once_on_disk(&ann, "hello before");
     assert!(
         !held.iter().any(|t| t == after),
         "Bob's writes reached Ann after unpairing"
