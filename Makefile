@@ -41,6 +41,7 @@ lint:
 # The app tests open real windows: without a display, they run under a private Xvfb.
 unit: build
 	scripts/with-display cargo test --workspace --locked
+	cargo test --locked --manifest-path vendor/samod-core/Cargo.toml --lib
 
 # Regenerates ui/src/lib/bindings.ts from the Rust commands.
 bindings:

@@ -149,6 +149,16 @@ pub enum EngineError {
         /// The file or folder that could not grow.
         path: PathBuf,
     },
+    /// The disk filled up while a change was being written: it waits in memory, unsent.
+    #[error(
+        "the disk is full: {path} cannot be written; this change waits in memory, unsent, and \
+         is saved and sent as soon as space is freed on that disk (if Backstory stops before, it \
+         is lost; nothing saved before is)"
+    )]
+    WaitsForSpace {
+        /// The file or folder that could not grow.
+        path: PathBuf,
+    },
     /// The disk has less free space than a file to be stored there needs.
     #[error(
         "not enough free space for {size} bytes on the disk holding {path} ({free} bytes free); \
@@ -284,9 +294,10 @@ impl EngineError {
             Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
             Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::FileNotFound(_) | Self::MediaUnavailable { .. } => ErrorCode::FileNotFound,
-            Self::DiskFull { .. } | Self::NoRoom { .. } | Self::Store(StoreError::Full { .. }) => {
-                ErrorCode::DiskFull
-            }
+            Self::DiskFull { .. }
+            | Self::WaitsForSpace { .. }
+            | Self::NoRoom { .. }
+            | Self::Store(StoreError::Full { .. }) => ErrorCode::DiskFull,
             Self::TooLarge { .. } | Self::Oversent { .. } => ErrorCode::TooLarge,
             Self::BadImport(_) => ErrorCode::BadImport,
             Self::Doc(d) if matches!(**d, DocError::UnsupportedSchema { .. }) => {

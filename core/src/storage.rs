@@ -10,7 +10,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use backstory_crdt::automerge::ChangeHash;
 use samod::storage::{Storage, StorageKey};
+use samod_core::{CompactionHash, DocumentId};
 
 use crate::store::{Store, StoreError};
 
@@ -28,7 +30,16 @@ struct Inner {
     store: Store,
     health: Mutex<Health>,
     /// Writes not yet durable, oldest first. Holding it keeps writes in order.
-    waiting: tokio::sync::Mutex<VecDeque<Write>>,
+    waiting: tokio::sync::Mutex<Queue>,
+    /// How many writes are durable so far (they become durable in the order they came).
+    durable: tokio::sync::watch::Sender<u64>,
+}
+
+/// The writes waiting, and how many came so far.
+#[derive(Debug, Default)]
+struct Queue {
+    writes: VecDeque<Write>,
+    came: u64,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +92,26 @@ pub(crate) fn key_string(key: &StorageKey) -> String {
         .join("/")
 }
 
+/// Whether the store holds the chunks samod writes for a document at these heads, in the step
+/// right after the change that made them: each head's change, or the document compacted at
+/// exactly these heads.
+pub(crate) fn holds(
+    store: &Store,
+    doc: &DocumentId,
+    heads: &[ChangeHash],
+) -> Result<bool, StoreError> {
+    let snapshot = key_string(&StorageKey::snapshot_path(doc, &CompactionHash::new(heads)));
+    if store.doc_has(&snapshot)? {
+        return Ok(true);
+    }
+    for head in heads {
+        if !store.doc_has(&key_string(&StorageKey::incremental_path(doc, *head)))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn parse_key(s: &str) -> Option<StorageKey> {
     StorageKey::from_parts(s.split('/')).ok()
 }
@@ -93,6 +124,7 @@ impl DocStorage {
                 store,
                 health: Mutex::default(),
                 waiting: tokio::sync::Mutex::default(),
+                durable: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -122,7 +154,18 @@ impl DocStorage {
         self.inner
             .waiting
             .try_lock()
-            .is_ok_and(|waiting| waiting.is_empty())
+            .is_ok_and(|waiting| waiting.writes.is_empty())
+    }
+
+    /// Changes each time a write becomes durable: whoever waits for a chunk looks again.
+    pub fn written(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.durable.subscribe()
+    }
+
+    /// Counts one more write durable.
+    fn made_durable(&self) {
+        self.inner.durable.send_modify(|n| *n += 1);
+        crate::stage::reached(crate::stage::DURABLE);
     }
 
     fn fail_read(&self, what: String) {
@@ -149,28 +192,35 @@ impl DocStorage {
             .map_err(|(e, full)| (format!("could not {}: {e}", write.what()), full))
     }
 
-    /// Makes a write durable, after the writes still waiting; one that fails waits too.
+    /// Makes a write durable, after the writes still waiting, and returns once it is: samod
+    /// sends a document's changes only once their writes returned. One that fails waits, and is
+    /// tried again from time to time.
     async fn write(&self, write: Write) {
         let mut waiting = self.inner.waiting.lock().await;
-        waiting.push_back(write.clone());
-        if waiting.len() > 1 {
-            return;
-        }
-        let mut last = (String::new(), false);
-        for attempt in 0..3u32 {
-            match self.apply(&write).await {
-                Ok(()) => {
-                    waiting.pop_front();
-                    crate::stage::reached(crate::stage::DURABLE);
-                    return;
+        waiting.writes.push_back(write.clone());
+        waiting.came += 1;
+        let mine = waiting.came;
+        if waiting.writes.len() == 1 {
+            let mut last = (String::new(), false);
+            for attempt in 0..3u32 {
+                match self.apply(&write).await {
+                    Ok(()) => {
+                        waiting.writes.pop_front();
+                        self.made_durable();
+                        return;
+                    }
+                    Err(e) => last = e,
                 }
-                Err(e) => last = e,
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            tracing::error!("{}; it is kept and tried again", last.0);
+            self.health().write = Some(last);
+            self.retry_later();
         }
-        tracing::error!("{}; it is kept and tried again", last.0);
-        self.health().write = Some(last);
-        self.retry_later();
+        drop(waiting);
+        let mut durable = self.written();
+        // The sender lives as long as this storage: the wait ends when the write is durable.
+        let _ = durable.wait_for(|n| *n >= mine).await;
     }
 
     /// Tries the waiting writes again from time to time until all are durable, or the storage
@@ -193,12 +243,13 @@ impl DocStorage {
     /// Writes what waits, oldest first; true once nothing waits.
     async fn flush(&self) -> bool {
         let mut waiting = self.inner.waiting.lock().await;
-        while let Some(write) = waiting.front().cloned() {
+        while let Some(write) = waiting.writes.front().cloned() {
             if let Err(e) = self.apply(&write).await {
                 self.health().write = Some(e);
                 return false;
             }
-            waiting.pop_front();
+            waiting.writes.pop_front();
+            self.made_durable();
         }
         if self.health().write.take().is_some() {
             tracing::info!("the document writes that waited are durable now");

@@ -243,6 +243,117 @@ fn a_full_disk_refuses_changes_clearly_loses_nothing_and_recovers_once_space_is_
     });
 }
 
+#[test]
+fn a_change_the_full_disk_keeps_from_being_saved_is_not_sent_until_it_is() {
+    let Some(disk) = Tmpfs::mount("48m") else {
+        return;
+    };
+    let data = disk.path().join("data");
+    let mut ann = Node::start(&data);
+    cli_ok(&data, &["name", "Ann"]);
+    let mut bob = Device::new("Bob");
+    let ticket = cli_json(&data, &["invite"])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    cli_json(bob.path(), &["join", &ticket]);
+    let bob_holds = |bob: &Device, text: &str| {
+        cli_json(bob.path(), &["chat", "Ann"])
+            .to_string()
+            .contains(text)
+    };
+    cli_ok(&data, &["chat", "Bob", "before the disk filled"]);
+    let arrived = eventually(Duration::from_secs(10), || {
+        bob_holds(&bob, "before the disk filled").then_some(())
+    });
+    assert!(arrived.is_some(), "a message reaches Bob");
+
+    // Bob is away while Ann's disk fills, so that her only writes are her messages (and the
+    // clean-up after a compaction: if that is the write the full disk stops first, the next
+    // message is refused up front; then space is freed and the disk filled again).
+    bob.stop();
+    let mut acked = Vec::new();
+    let mut waiting = None;
+    let mut filler = None;
+    for round in 0..5u64 {
+        let filled = fill(disk.path());
+        for i in 0..50u64 {
+            let text = format!("MARKER-{round}-{i}-written on a full disk");
+            // Large messages that do not compress, so that a message is what needs room first.
+            let text = format!("{text} {}", noise_words(round * 100 + i, 2_000));
+            let out = cli(&data, &["--json", "chat", "Bob", &text]);
+            if out.status.success() {
+                acked.push(text);
+                continue;
+            }
+            let (code, message) = json_error(&out);
+            assert_eq!(code, "disk_full", "{message}");
+            assert!(message.contains(data.to_str().unwrap()), "{message}");
+            if message.contains("waits in memory, unsent") {
+                waiting = Some(text);
+            } else {
+                eprintln!("round {round}: refused up front after {i} messages: {message}");
+            }
+            break;
+        }
+        if waiting.is_some() {
+            filler = Some(filled);
+            break;
+        }
+        std::fs::remove_file(&filled).unwrap();
+        let text = format!("MARKER-{round}-after space was freed");
+        let sent = eventually(Duration::from_secs(20), || {
+            cli(&data, &["chat", "Bob", &text])
+                .status
+                .success()
+                .then_some(())
+        });
+        assert!(sent.is_some(), "messages go again once space is freed");
+        acked.push(text);
+    }
+    let (waiting, filler) = waiting.zip(filler).expect("a message on a full disk waits");
+    // Bob comes back and connects; the message Ann's disk could not take is not sent.
+    bob.start();
+    let online = eventually(Duration::from_secs(20), || {
+        (bob.contacts()[0]["state"] == "online").then_some(())
+    });
+    assert!(online.is_some(), "Bob connects to Ann again");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !bob_holds(&bob, &waiting),
+        "a message not yet saved on Ann's device reached Bob"
+    );
+
+    // Once space is freed it is saved, without a restart, and then sent.
+    std::fs::remove_file(&filler).unwrap();
+    let arrived = eventually(Duration::from_secs(20), || {
+        let chat = cli_json(bob.path(), &["chat", "Ann"]).to_string();
+        acked
+            .iter()
+            .chain([&waiting])
+            .all(|t| chat.contains(t.as_str()))
+            .then_some(())
+    });
+    assert!(arrived.is_some(), "everything Ann wrote reaches Bob");
+    ann.stop();
+    ann = Node::start(&data);
+    let chat = cli_json(&data, &["chat", "Bob"]).to_string();
+    for text in acked.iter().chain([&waiting]) {
+        assert!(chat.contains(text.as_str()), "Ann's device kept {text}");
+    }
+    ann.stop();
+}
+
+/// `n` words of random hexadecimal (text that does not compress), from `seed`.
+fn noise_words(seed: u64, n: usize) -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let words: Vec<String> = (0..n)
+        .map(|_| format!("{:x}", rng.random::<u32>()))
+        .collect();
+    words.join(" ")
+}
+
 /// A data directory whose store holds two contacts and panels spread over many pages.
 fn populated() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

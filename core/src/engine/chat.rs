@@ -164,8 +164,9 @@ impl Feedback {
         let id = self.device.new_id("t", 8);
         let body = text.to_string();
         let handle = self.docs.get(&contact.outbox).await?;
-        let message = handle
-            .with_document_async(move |d| {
+        let message = self
+            .docs
+            .write_durably(&handle, move |d| {
                 let message = Message {
                     id,
                     text: body,
@@ -174,7 +175,7 @@ impl Feedback {
                 add_message(d, message.clone(), now)?;
                 Ok::<_, backstory_crdt::DocError>(message)
             })
-            .await??;
+            .await?;
         let item = ChatItem {
             id: message.id.clone(),
             from_me: true,

@@ -5,15 +5,22 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use backstory_crdt::automerge::{Automerge, ChangeHash};
 use samod::{DocHandle, DocumentId, Repo};
 
 use super::device::Device;
 use super::marks::Marks;
 use crate::error::EngineError;
-use crate::storage::DocStorage;
+use crate::storage::{DocStorage, holds};
 
 /// How long a find waits for peers to answer before the document counts as not there.
 const FIND_PATIENCE: Duration = Duration::from_secs(20);
+/// How long a write waits for its change to be durable (a healthy disk takes milliseconds).
+const SETTLE_PATIENCE: Duration = Duration::from_secs(30);
+/// How often a write waiting to be durable looks at the store without being woken.
+const SETTLE_LOOK: Duration = Duration::from_millis(100);
+/// How long stopping waits for document writes that cannot be made (a full disk).
+const STOP_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The repository and its open documents; cheap to clone.
 #[derive(Clone)]
@@ -167,8 +174,90 @@ impl Documents {
         }
     }
 
-    /// Stops the repository, letting pending writes finish.
+    /// Changes a document through `handle` and returns once the change is durable (see
+    /// [`Documents::settled`]): for writes the document alone records, such as comments.
+    pub(crate) async fn write_durably<T, E>(
+        &self,
+        handle: &DocHandle,
+        f: impl FnOnce(&mut Automerge) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        EngineError: From<E>,
+    {
+        let (out, before, after) = handle
+            .with_document_async(move |d| {
+                let before = d.get_heads();
+                let out = f(d);
+                (out, before, d.get_heads())
+            })
+            .await?;
+        let out = out?;
+        if before != after {
+            self.settled(handle, after).await?;
+        }
+        Ok(out)
+    }
+
+    /// Changes each time a document write becomes durable.
+    pub(crate) fn written(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.storage.written()
+    }
+
+    /// Whether the store holds a document's chunks at these heads (see [`holds`]).
+    pub(crate) async fn holds(
+        &self,
+        doc: &DocumentId,
+        heads: Vec<ChangeHash>,
+    ) -> Result<bool, EngineError> {
+        let doc = doc.clone();
+        self.device.blocking(move |s| holds(s, &doc, &heads)).await
+    }
+
+    /// Waits until the change that brought `handle`'s document to `heads` (just written
+    /// through it) is durable in the store; on a full disk, says so at once (the change waits in
+    /// memory, unsent, and is written as soon as space is freed).
+    pub(crate) async fn settled(
+        &self,
+        handle: &DocHandle,
+        heads: Vec<ChangeHash>,
+    ) -> Result<(), EngineError> {
+        let mut written = self.storage.written();
+        let doc = handle.document_id().clone();
+        let deadline = tokio::time::Instant::now() + SETTLE_PATIENCE;
+        loop {
+            written.borrow_and_update();
+            if self.holds(&doc, heads.clone()).await? {
+                return Ok(());
+            }
+            match self.check_health() {
+                Err(EngineError::DiskFull { path }) => {
+                    return Err(EngineError::WaitsForSpace { path });
+                }
+                other => other?,
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(EngineError::StorageFailed(format!(
+                    "document {doc} was not written to disk in time"
+                )));
+            }
+            // A wake-up each time a write becomes durable, and now and then regardless.
+            let _ = tokio::time::timeout(SETTLE_LOOK, written.changed()).await;
+        }
+    }
+
+    /// Stops the repository, letting pending writes finish; on a full disk it waits only so
+    /// long (what was not written was not sent either, and the next start publishes again).
     pub(crate) async fn stop(&self) {
-        self.repo.stop().await;
+        if tokio::time::timeout(STOP_PATIENCE, self.repo.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "document writes still waiting at exit: {:?}",
+                self.storage.failure()
+            );
+        }
     }
 }

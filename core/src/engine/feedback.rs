@@ -237,8 +237,9 @@ impl Feedback {
         if recorded {
             self.docs.marks().forget(&contact.id).await?;
         }
-        let comment = handle
-            .with_document_async(move |d| {
+        let comment = self
+            .docs
+            .write_durably(&handle, move |d| {
                 let comment = Comment {
                     id,
                     entry,
@@ -249,7 +250,7 @@ impl Feedback {
                 add_comment(d, comment.clone(), now)?;
                 Ok::<_, backstory_crdt::DocError>(comment)
             })
-            .await??;
+            .await?;
         if recorded {
             self.docs.marks().forget(&contact.id).await?;
         }
@@ -272,9 +273,10 @@ impl Feedback {
         let id = comment.to_string();
         // The comment may have been a recording the outbox's mark lists (see `comment`).
         self.docs.marks().forget(&contact.id).await?;
-        let found = handle
-            .with_document_async(move |d| remove_comment(d, &id, now))
-            .await??;
+        let found = self
+            .docs
+            .write_durably(&handle, move |d| remove_comment(d, &id, now))
+            .await?;
         self.docs.marks().forget(&contact.id).await?;
         if !found {
             return Err(EngineError::InvalidInput(format!(

@@ -19,12 +19,12 @@ use backstory_crdt::Published;
 use backstory_crdt::automerge::ChangeHash;
 use backstory_crdt::feedback::{Feedback, read_feedback};
 use samod::DocHandle;
-use samod_core::{CompactionHash, DocumentId, StorageKey};
+use samod_core::DocumentId;
 
 use super::device::Device;
 use crate::contact::ContactId;
 use crate::error::EngineError;
-use crate::storage::{DocStorage, key_string};
+use crate::storage::{DocStorage, holds};
 use crate::store::OutboxMark;
 
 /// A burst of publications makes one mark, this long after the last.
@@ -183,31 +183,20 @@ impl Marks {
         Ok(())
     }
 
-    /// Whether the store holds the chunks samod wrote for these heads (each head's change, or
-    /// the compacted document at exactly these heads), and if so the digest of all the
-    /// document's stored chunks.
+    /// Whether the store holds the chunks samod wrote for these heads (see [`holds`]), and if
+    /// so the digest of all the document's stored chunks.
     async fn durable(
         &self,
         doc: &DocumentId,
         heads: &[ChangeHash],
     ) -> Result<Option<[u8; 32]>, EngineError> {
-        let id = doc.to_string();
-        let snapshot = key_string(&StorageKey::snapshot_path(doc, &CompactionHash::new(heads)));
-        let changes: Vec<String> = heads
-            .iter()
-            .map(|h| key_string(&StorageKey::incremental_path(doc, *h)))
-            .collect();
+        let (doc, heads) = (doc.clone(), heads.to_vec());
         self.device
             .blocking(move |s| {
-                let compacted = s.doc_has(&snapshot)?;
-                if !compacted {
-                    for c in &changes {
-                        if !s.doc_has(c)? {
-                            return Ok(None);
-                        }
-                    }
+                if !holds(s, &doc, &heads)? {
+                    return Ok(None);
                 }
-                Ok::<_, crate::store::StoreError>(Some(s.doc_chunks(&id)?))
+                Ok::<_, crate::store::StoreError>(Some(s.doc_chunks(&doc.to_string())?))
             })
             .await
     }

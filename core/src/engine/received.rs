@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use samod::DocHandle;
 
+use backstory_crdt::automerge::ChangeHash;
 use backstory_crdt::changes::{heads_from_strings, heads_to_strings};
 use backstory_crdt::feedback::{Receipt, read_feedback, set_receipt};
 use backstory_crdt::{EntryId, EntryState, KeptChanges, PanelChanges, Timestamp};
@@ -27,10 +28,9 @@ use crate::net::Net;
 use crate::store::CachedPanel;
 use crate::view::{Fetched, TheirPanel};
 
-/// A panel's size is measured again this long after its latest change,
-const REMEASURE: std::time::Duration = std::time::Duration::from_millis(300);
-/// and once more this long after that.
-const REMEASURE_LATER: std::time::Duration = std::time::Duration::from_secs(2);
+/// A panel's size is measured once the store holds its latest change, or at the latest this
+/// long after it arrived (a change a compaction folded in before it was looked at).
+const REMEASURE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The received-panels part; cheap to clone.
 #[derive(Clone)]
@@ -358,23 +358,34 @@ impl Received {
                 tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
             }
             // The store takes a change a moment after it is applied (longer on a busy
-            // machine): its size is measured again once changes have rested, and once more a
-            // while later, so the last of a burst is counted too.
-            let mut measure_again: Option<tokio::time::Instant> = None;
-            let mut later = false;
+            // machine): the size is measured again once the store holds the latest change.
+            let mut written = this.docs.written();
+            let mut unmeasured: Option<(Vec<ChangeHash>, tokio::time::Instant)> = None;
             loop {
-                let rested = async {
-                    match measure_again {
-                        Some(at) => tokio::time::sleep_until(at).await,
+                let overdue = async {
+                    match &unmeasured {
+                        Some((_, at)) => tokio::time::sleep_until(*at).await,
                         None => std::future::pending().await,
                     }
                 };
                 tokio::select! {
                     biased;
                     _ = stop.changed() => return,
-                    _ = rested => {
-                        measure_again = later.then(|| tokio::time::Instant::now() + REMEASURE_LATER);
-                        later = false;
+                    _ = written.changed(), if unmeasured.is_some() => {
+                        written.borrow_and_update();
+                        let heads = unmeasured.as_ref().map(|(h, _)| h.clone());
+                        let held = match heads {
+                            Some(h) => this.docs.holds(handle.document_id(), h).await,
+                            None => Ok(true),
+                        };
+                        // A store that cannot be read is measured (and reported) at once.
+                        if !matches!(held, Ok(false)) {
+                            unmeasured = None;
+                            check_size(&this).await;
+                        }
+                    }
+                    _ = overdue => {
+                        unmeasured = None;
                         check_size(&this).await;
                     }
                     event = events.recv() => match event {
@@ -412,8 +423,8 @@ impl Received {
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
                         }
                         check_size(&this).await;
-                        measure_again = Some(tokio::time::Instant::now() + REMEASURE);
-                        later = true;
+                        let heads = handle.with_document(|d| d.get_heads());
+                        unmeasured = Some((heads, tokio::time::Instant::now() + REMEASURE));
                         if let Err(e) = this.feedback.inbound_changed(&contact).await {
                             tracing::warn!("cannot read {}'s feedback: {e}", contact.name);
                         }

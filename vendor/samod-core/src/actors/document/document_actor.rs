@@ -442,13 +442,19 @@ impl DocumentActor {
             self.phase = Phase::Ready(Ready::new());
         }
         self.enqueue_share_policy_checks(out);
-        self.generate_sync_messages(now, out);
+        // Changes are written before anything is sent, and nothing is sent while a write of
+        // changes is on its way to the disk: a peer never holds a change this device could still
+        // lose (a crash would make it write the same edit again as a different change). When the
+        // write completes, the step that follows sends.
+        self.on_disk_state
+            .save_new_changes(out, &self.document_id, &self.doc);
+        if self.on_disk_state.is_flushed() {
+            self.generate_sync_messages(now, out);
+        }
         if matches!(self.phase, Phase::Ready(_)) {
             self.sync_memory
                 .remember_all(out, &self.document_id, self.peer_connections.values());
         }
-        self.on_disk_state
-            .save_new_changes(out, &self.document_id, &self.doc);
         out.io_tasks.extend(
             self.load_state
                 .step()

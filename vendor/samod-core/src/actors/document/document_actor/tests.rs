@@ -69,6 +69,32 @@ fn complete_policy(
         .unwrap()
 }
 
+/// Completes the storage writes a result asked for, as storage does once they are durable, and
+/// returns what the actor did then.
+fn complete_writes(actor: &mut DocumentActor, result: &DocActorResult) -> Vec<DocActorResult> {
+    result
+        .io_tasks
+        .iter()
+        .filter(|task| {
+            matches!(
+                task.action,
+                DocumentIoTask::Storage(crate::io::StorageTask::Put { .. })
+            )
+        })
+        .map(|task| {
+            actor
+                .handle_io_complete(
+                    UnixTimestamp::now(),
+                    IoResult {
+                        task_id: task.task_id,
+                        payload: DocumentIoResult::Storage(crate::io::StorageResult::Put),
+                    },
+                )
+                .unwrap()
+        })
+        .collect()
+}
+
 fn has_network_output(result: &DocActorResult) -> bool {
     result.outgoing_messages.iter().any(|msg| match &msg.0 {
         DocToHubMsgPayload::SendSyncMessage { .. } => true,
@@ -133,6 +159,39 @@ fn initial_messages_wait_for_policy_in_ready_and_loading_phases() {
             }
         }
     }
+}
+
+#[test]
+fn a_local_change_is_sent_only_once_its_write_completes() {
+    let (mut actor, _, _, policy) = new_actor(true, None);
+    let changed = actor
+        .with_document(UnixTimestamp::now(), |doc| {
+            doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "local", true))
+                .unwrap();
+        })
+        .unwrap()
+        .actor_result;
+    assert!(!has_network_output(&changed));
+    let granted = complete_policy(&mut actor, policy, ShareConfig::read_only());
+    assert!(
+        !has_network_output(&granted),
+        "a change was sent while its write was on its way to the disk"
+    );
+    let written = complete_writes(&mut actor, &changed);
+    assert_eq!(written.len(), 1, "one write for one change");
+    let sent: Vec<_> = written[0]
+        .outgoing_messages
+        .iter()
+        .filter_map(|msg| match &msg.0 {
+            DocToHubMsgPayload::SendSyncMessage {
+                message: SyncMessage::Sync { data },
+                ..
+            } => Some(sync::Message::decode(data).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "the change is offered once it is written");
+    assert_eq!(sent[0].heads, actor.document().get_heads());
 }
 
 #[test]

@@ -50,12 +50,15 @@ fn regrant_after_dropping_a_modern_peers_first_reply_converges() {
     };
     for grant in [ShareConfig::read_only(), ShareConfig::read_write()] {
         let (mut actor, _, conn, initial) = new_actor(true, None);
-        actor
+        let changed = actor
             .with_document(UnixTimestamp::now(), |doc| {
                 doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "local", true))
                     .unwrap();
             })
-            .unwrap();
+            .unwrap()
+            .actor_result;
+        // Nothing is sent before the change is written.
+        complete_writes(&mut actor, &changed);
         let initial = complete_policy(&mut actor, initial, ShareConfig::read_only());
         let mut initial = messages(initial);
         assert_eq!(initial.len(), 1);
