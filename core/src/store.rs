@@ -66,6 +66,14 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The write-ahead log could not be synced to disk.
+    #[error("store {path}: cannot sync the write-ahead log to disk: {source}")]
+    Sync {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// A stored value did not decode.
     #[error(
         "store {path}: a stored {what} does not decode ({detail}); the store is damaged: restore it \
@@ -135,6 +143,49 @@ impl Unsynced<'_> {
     pub fn doc_delete(&self, key: &str) -> Result<(), StoreError> {
         delete_chunk(self.conn, key).map_err(|e| self.store.err(e))
     }
+
+    /// Saves a master panel (see [`Store::save_master`]); it is durable once a later commit
+    /// syncs or [`Store::sync_wal`] runs.
+    pub fn save_master(
+        &self,
+        id: &ContactId,
+        master: &MasterPanel,
+        added: Option<&EntryId>,
+        removed: Option<&EntryId>,
+    ) -> Result<(), StoreError> {
+        save_master_on(self.store, self.conn, id, master, added, removed)
+    }
+}
+
+/// Writes a contact's master panel and keeps the entry index in step, in one transaction on
+/// `conn` (the writer's).
+fn save_master_on(
+    store: &Store,
+    conn: &Connection,
+    id: &ContactId,
+    master: &MasterPanel,
+    added: Option<&EntryId>,
+    removed: Option<&EntryId>,
+) -> Result<(), StoreError> {
+    let panel = serde_json::to_string(master).map_err(|e| store.decode("panel", e))?;
+    let tx = conn.unchecked_transaction().map_err(|e| store.err(e))?;
+    tx.execute(
+        "UPDATE masters SET panel = ?2 WHERE contact = ?1",
+        params![id.as_str(), panel],
+    )
+    .map_err(|e| store.err(e))?;
+    if let Some(entry) = added {
+        tx.execute(
+            "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
+            params![entry.as_str(), id.as_str()],
+        )
+        .map_err(|e| store.err(e))?;
+    }
+    if let Some(entry) = removed {
+        tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
+            .map_err(|e| store.err(e))?;
+    }
+    tx.commit().map_err(|e| store.err(e))
 }
 
 /// A contact from a row of `id, name, created, outbox, inbound, peer`.
@@ -525,26 +576,23 @@ impl Store {
         added: Option<&EntryId>,
         removed: Option<&EntryId>,
     ) -> Result<(), StoreError> {
-        let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "UPDATE masters SET panel = ?2 WHERE contact = ?1",
-            params![id.as_str(), panel],
-        )
-        .map_err(|e| self.err(e))?;
-        if let Some(entry) = added {
-            tx.execute(
-                "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
-                params![entry.as_str(), id.as_str()],
-            )
-            .map_err(|e| self.err(e))?;
+        save_master_on(self, &self.conn(), id, master, added, removed)
+    }
+
+    /// Makes every commit so far durable, those made without their own sync among them: syncs
+    /// the write-ahead log they wait in (commits already copied out of it were synced then).
+    pub fn sync_wal(&self) -> Result<(), StoreError> {
+        let _writer = self.conn();
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        let synced = std::fs::File::open(&wal).and_then(|f| f.sync_data());
+        match synced {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other.map_err(|source| StoreError::Sync {
+                path: self.path.to_path_buf(),
+                source,
+            }),
         }
-        if let Some(entry) = removed {
-            tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
-                .map_err(|e| self.err(e))?;
-        }
-        tx.commit().map_err(|e| self.err(e))
     }
 
     /// The contact whose panel holds an entry.

@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use backstory_crdt::automerge::ChangeHash;
 use backstory_crdt::{
     CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, PanelError,
     Published, Source, Timestamp, Visibility, Written, apply_published_after, publish, read_panel,
 };
+use samod::DocHandle;
 use tokio::sync::Notify;
 
 use super::device::Device;
@@ -67,6 +69,9 @@ const WRITTEN_KEPT: usize = 64;
 /// What a change to a master gives back: its result, and the entry it added or removed (so the
 /// entry index keeps in step).
 type Changed<T> = Result<(T, Option<EntryId>, Option<EntryId>), EngineError>;
+
+/// The change a publication wrote into an outbox, if it wrote one: the document and its heads.
+type Outboxed = Option<(DocHandle, Vec<ChangeHash>)>;
 
 impl Panels {
     pub(crate) fn new(device: Device, docs: Documents, media: Media) -> Self {
@@ -141,7 +146,8 @@ impl Panels {
         contact: &Contact,
     ) -> Result<(), EngineError> {
         let published = self.project(contact).await?;
-        self.write(gate, contact, published).await
+        self.write(gate, contact, published).await?;
+        Ok(())
     }
 
     /// What the contact may see now, from the master.
@@ -159,7 +165,7 @@ impl Panels {
         gate: &tokio::sync::MutexGuard<'_, ()>,
         contact: &Contact,
         master: &MasterPanel,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Outboxed, EngineError> {
         let published = publish(master, self.device.now());
         crate::stage::reached(crate::stage::PROJECTION);
         self.write(gate, contact, published).await
@@ -193,7 +199,7 @@ impl Panels {
         _gate: &tokio::sync::MutexGuard<'_, ()>,
         contact: &Contact,
         published: Published,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Outboxed, EngineError> {
         let now = self.device.now();
         self.scheduled(contact, &published);
         let (visible, next_change) = (published.entries.len(), published.next_change);
@@ -219,20 +225,21 @@ impl Panels {
             kept.insert(contact.outbox.clone(), written);
         }
         crate::stage::reached(crate::stage::OUTBOX);
+        let wrote = changed.is_some().then(|| (handle.clone(), heads.clone()));
         let outboxed = marks::Outboxed {
             handle,
             heads,
             projection,
         };
         self.docs.marks().after(&contact.id, turn, outboxed);
-        if changed.is_some() {
+        if wrote.is_some() {
             self.device.emit(Event::PanelPublished {
                 contact: contact.id.clone(),
                 visible,
                 next_change,
             });
         }
-        Ok(())
+        Ok(wrote)
     }
 
     fn written(&self) -> std::sync::MutexGuard<'_, HashMap<String, Written>> {
@@ -314,14 +321,32 @@ impl Panels {
                 let contact = whose(s)?;
                 let mut master = s.master(&contact.id)?;
                 let (out, added, removed) = f(&mut master)?;
-                s.save_master(&contact.id, &master, added.as_ref(), removed.as_ref())?;
+                // Without a sync of its own: the outbox's change, written next, syncs it.
+                s.unsynced(|u| {
+                    u.save_master(&contact.id, &master, added.as_ref(), removed.as_ref())
+                })?;
                 crate::stage::reached(crate::stage::COMMIT);
                 Ok::<_, EngineError>((out, contact, master))
             })
             .await?;
         // The master just saved is what the store has: the gate keeps any other write out.
-        self.publish_master(&gate, &contact, &master).await?;
+        let outboxed = self.publish_master(&gate, &contact, &master).await;
+        self.durable(outboxed).await?;
         Ok((out, contact))
+    }
+
+    /// Returns once the master saved just before `outboxed` was written is durable: one sync to
+    /// disk for both, since the synced write of the outbox's change syncs the log the master
+    /// waits in. When the projection did not change, or its change cannot be written (a full
+    /// disk: it then waits unsent, and the next start publishes again), the log is synced alone.
+    async fn durable(&self, outboxed: Result<Outboxed, EngineError>) -> Result<(), EngineError> {
+        if let Ok(Some((handle, heads))) = &outboxed
+            && self.docs.settled(handle, heads.clone()).await.is_ok()
+        {
+            return Ok(());
+        }
+        self.device.blocking(|s| s.sync_wal()).await?;
+        outboxed.map(|_| ())
     }
 
     /// Adds a prepared entry to my panel for a contact. Returns once the entry is durable.
