@@ -18,6 +18,8 @@ use crate::store::{Store, StoreError};
 
 /// How long waiting writes rest between tries.
 const RETRY: Duration = Duration::from_millis(250);
+/// How many of the latest durable chunks (changes and snapshots) are remembered by key.
+const RECENT_KEPT: usize = 256;
 
 /// Document storage for samod, backed by [`Store`].
 #[derive(Clone, Debug)]
@@ -33,6 +35,9 @@ struct Inner {
     waiting: tokio::sync::Mutex<Queue>,
     /// How many writes are durable so far (they become durable in the order they came).
     durable: tokio::sync::watch::Sender<u64>,
+    /// The keys of the latest chunks of changes and snapshots made durable, oldest first: a
+    /// write waiting for its change finds it here without a trip to the store.
+    recent: Mutex<VecDeque<String>>,
 }
 
 /// The writes waiting, and how many came so far.
@@ -95,11 +100,7 @@ pub(crate) fn key_string(key: &StorageKey) -> String {
 /// Whether the store holds the chunks samod writes for a document at these heads, in the step
 /// right after the change that made them: each head's change, or the document compacted at
 /// exactly these heads.
-pub(crate) fn holds(
-    store: &Store,
-    doc: &DocumentId,
-    heads: &[ChangeHash],
-) -> Result<bool, StoreError> {
+pub fn holds(store: &Store, doc: &DocumentId, heads: &[ChangeHash]) -> Result<bool, StoreError> {
     let snapshot = key_string(&StorageKey::snapshot_path(doc, &CompactionHash::new(heads)));
     if store.doc_has(&snapshot)? {
         return Ok(true);
@@ -125,6 +126,7 @@ impl DocStorage {
                 health: Mutex::default(),
                 waiting: tokio::sync::Mutex::default(),
                 durable: tokio::sync::watch::Sender::new(0),
+                recent: Mutex::default(),
             }),
         }
     }
@@ -162,10 +164,31 @@ impl DocStorage {
         self.inner.durable.subscribe()
     }
 
-    /// Counts one more write durable.
-    fn made_durable(&self) {
+    /// Counts one more write durable, and remembers which chunk of changes it wrote.
+    fn made_durable(&self, write: &Write) {
+        if let Write::Put(key, _) = write
+            && !is_sync_state(key)
+        {
+            let mut recent = self.inner.recent.lock().unwrap_or_else(|p| p.into_inner());
+            if recent.len() == RECENT_KEPT {
+                recent.pop_front();
+            }
+            recent.push_back(key.clone());
+        }
         self.inner.durable.send_modify(|n| *n += 1);
         crate::stage::reached(crate::stage::DURABLE);
+    }
+
+    /// Whether one of the latest durable writes holds a document's chunks at these heads (as
+    /// [`holds`] asks the store): true soon after a change's write returned; false does not
+    /// mean the store lacks them.
+    pub fn recently_wrote(&self, doc: &DocumentId, heads: &[ChangeHash]) -> bool {
+        let recent = self.inner.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let has = |key: StorageKey| recent.contains(&key_string(&key));
+        has(StorageKey::snapshot_path(doc, &CompactionHash::new(heads)))
+            || heads
+                .iter()
+                .all(|h| has(StorageKey::incremental_path(doc, *h)))
     }
 
     fn fail_read(&self, what: String) {
@@ -206,7 +229,7 @@ impl DocStorage {
                 match self.apply(&write).await {
                     Ok(()) => {
                         waiting.writes.pop_front();
-                        self.made_durable();
+                        self.made_durable(&write);
                         return;
                     }
                     Err(e) => last = e,
@@ -249,7 +272,7 @@ impl DocStorage {
                 return false;
             }
             waiting.writes.pop_front();
-            self.made_durable();
+            self.made_durable(&write);
         }
         if self.health().write.take().is_some() {
             tracing::info!("the document writes that waited are durable now");

@@ -138,3 +138,42 @@ async fn a_large_document_is_not_written_whole_every_few_changes() {
     assert_eq!(keys, 1 + 60 + 12);
     repo.stop().await;
 }
+
+/// A change written through samod is found among the latest durable writes at its heads, with
+/// no trip to the store; once enough other chunks are written after it, only the store answers.
+#[tokio::test]
+async fn the_latest_writes_name_the_changes_they_made_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let storage = DocStorage::new(store.clone());
+    let repo = Repo::build_tokio()
+        .with_storage(storage.clone())
+        .with_share_policy(ShareConfig::none())
+        .load()
+        .await;
+    let handle = repo.create(Automerge::new()).await.unwrap();
+    let id = handle.document_id().clone();
+    put(&handle, "a".into(), 1);
+    let heads = handle.with_document(|d| d.get_heads());
+    let mut written = storage.written();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !storage.recently_wrote(&id, &heads) {
+            written.changed().await.unwrap();
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "the change's write was never among the latest"
+    );
+    assert!(backstory_core::storage::holds(&store, &id, &heads).unwrap());
+
+    for i in 0..300 {
+        storage
+            .put(key(&["other", "incremental", &format!("{i}")]), vec![1])
+            .await;
+    }
+    assert!(!storage.recently_wrote(&id, &heads), "forgotten by now");
+    assert!(backstory_core::storage::holds(&store, &id, &heads).unwrap());
+    repo.stop().await;
+}

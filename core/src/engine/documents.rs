@@ -205,12 +205,16 @@ impl Documents {
         self.storage.written()
     }
 
-    /// Whether the store holds a document's chunks at these heads (see [`holds`]).
+    /// Whether the store holds a document's chunks at these heads (see [`holds`]); the latest
+    /// writes answer first, without a trip to the store.
     pub(crate) async fn holds(
         &self,
         doc: &DocumentId,
         heads: Vec<ChangeHash>,
     ) -> Result<bool, EngineError> {
+        if self.storage.recently_wrote(doc, &heads) {
+            return Ok(true);
+        }
         let doc = doc.clone();
         self.device.blocking(move |s| holds(s, &doc, &heads)).await
     }
@@ -226,9 +230,14 @@ impl Documents {
         let mut written = self.storage.written();
         let doc = handle.document_id().clone();
         let deadline = tokio::time::Instant::now() + SETTLE_PATIENCE;
+        // A change just made is on its way to the store or was written a moment ago: the
+        // latest writes answer; the store is asked only when no write came for a while.
+        let mut woken = true;
         loop {
             written.borrow_and_update();
-            if self.holds(&doc, heads.clone()).await? {
+            if self.storage.recently_wrote(&doc, &heads)
+                || (!woken && self.holds(&doc, heads.clone()).await?)
+            {
                 return Ok(());
             }
             match self.check_health() {
@@ -243,7 +252,9 @@ impl Documents {
                 )));
             }
             // A wake-up each time a write becomes durable, and now and then regardless.
-            let _ = tokio::time::timeout(SETTLE_LOOK, written.changed()).await;
+            woken = tokio::time::timeout(SETTLE_LOOK, written.changed())
+                .await
+                .is_ok();
         }
     }
 
