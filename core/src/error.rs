@@ -62,6 +62,10 @@ pub enum ErrorCode {
     /// The disk holding the data directory is full: nothing more can be saved until space is
     /// freed. Nothing saved before is lost.
     DiskFull,
+    /// The disk filled up under a change just made: it was neither saved nor sent, and waits in
+    /// memory to be saved and sent as soon as space is freed. Sending it again would send it
+    /// twice.
+    WaitsForSpace,
     /// No engine is running on the data directory.
     NoEngine,
     /// Another engine holds the data directory.
@@ -294,10 +298,10 @@ impl EngineError {
             Self::Panel(PanelError::UnknownCategory(_)) => ErrorCode::UnknownCategory,
             Self::Panel(_) | Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::FileNotFound(_) | Self::MediaUnavailable { .. } => ErrorCode::FileNotFound,
-            Self::DiskFull { .. }
-            | Self::WaitsForSpace { .. }
-            | Self::NoRoom { .. }
-            | Self::Store(StoreError::Full { .. }) => ErrorCode::DiskFull,
+            Self::DiskFull { .. } | Self::NoRoom { .. } | Self::Store(StoreError::Full { .. }) => {
+                ErrorCode::DiskFull
+            }
+            Self::WaitsForSpace { .. } => ErrorCode::WaitsForSpace,
             Self::TooLarge { .. } | Self::Oversent { .. } => ErrorCode::TooLarge,
             Self::BadImport(_) => ErrorCode::BadImport,
             Self::Doc(d) if matches!(**d, DocError::UnsupportedSchema { .. }) => {

@@ -81,6 +81,36 @@ describe('the chat window', () => {
     expect(api.sendMessage).toHaveBeenCalledWith('c1', 'See you Sunday');
   });
 
+  it('empties the box of a message the full disk holds back, and says it goes by itself', async () => {
+    vi.mocked(api.chat).mockResolvedValue(view([], 0));
+    vi.mocked(api.sendMessage).mockRejectedValueOnce({ code: 'waits_for_space', message: 'the disk is full' });
+    render(Chat, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
+    box.value = 'See you Sunday';
+    box.dispatchEvent(new Event('input'));
+    vi.mocked(api.chat).mockResolvedValue(view([chatItem({ from_me: true, text: 'See you Sunday' })], 0));
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(box.value).toBe('');
+    expect(screen.getByTestId('chat-error').textContent).toContain('No need to send it again');
+    expect(screen.getAllByTestId('chat-item')[0].textContent).toContain('See you Sunday');
+  });
+
+  it('keeps the text of a message refused up front, to send again', async () => {
+    vi.mocked(api.chat).mockResolvedValue(view([], 0));
+    vi.mocked(api.sendMessage).mockRejectedValueOnce({ code: 'disk_full', message: 'the disk is full' });
+    render(Chat, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
+    box.value = 'See you Sunday';
+    box.dispatchEvent(new Event('input'));
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(box.value).toBe('See you Sunday');
+    expect(screen.getByTestId('chat-error').textContent).toContain('Free some space');
+  });
+
   it('reads again when the engine says this chat changed', async () => {
     vi.mocked(api.chat).mockResolvedValue(view([], 0));
     render(Chat, { contact: 'c1' });

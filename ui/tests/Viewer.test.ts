@@ -169,4 +169,23 @@ describe('feedback from the viewer window', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(api.comment).toHaveBeenCalledWith('c1', 'e1', 'Lovely', null);
   });
+
+  it('empties the box of a comment the full disk holds back, and says it goes by itself', async () => {
+    theirs.mockResolvedValue(theirPanel([changed()], ['h7']));
+    vi.mocked(api.feedback).mockResolvedValue({ sent: [] } as unknown as api.FeedbackView);
+    vi.mocked(api.comment).mockRejectedValueOnce({ code: 'waits_for_space', message: 'the disk is full' });
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    const entry = screen.getByTestId('entry');
+    (entry.querySelector('[data-testid=comment-open]') as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(10);
+    const box = entry.querySelector('[data-testid=comment-text]') as HTMLTextAreaElement;
+    box.value = 'Lovely';
+    box.dispatchEvent(new Event('input'));
+    await vi.advanceTimersByTimeAsync(10);
+    (entry.querySelector('[data-testid=comment-send]') as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(box.value).toBe('');
+    expect(entry.textContent).toContain('No need to send it again');
+  });
 });

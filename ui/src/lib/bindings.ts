@@ -501,6 +501,12 @@ export type ErrorCode =
  *  freed. Nothing saved before is lost.
  */
 "disk_full" | 
+/**
+ *  The disk filled up under a change just made: it was neither saved nor sent, and waits in
+ *  memory to be saved and sent as soon as space is freed. Sending it again would send it
+ *  twice.
+ */
+"waits_for_space" | 
 /**  No engine is running on the data directory. */
 "no_engine" | 
 /**  Another engine holds the data directory. */

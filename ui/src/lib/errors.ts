@@ -27,6 +27,7 @@ const MESSAGES: Record<ErrorCode, MessageKey> = {
   unreachable: 'error.unreachable',
   storage: 'error.storage',
   disk_full: 'error.disk_full',
+  waits_for_space: 'error.waits_for_space',
   no_engine: 'error.no_engine',
   busy: 'error.busy',
   capture_failed: 'error.capture_failed',

@@ -427,6 +427,7 @@ export const en = {
   'error.busy': 'Another copy of Backstory is using this data.',
   'error.storage': 'Saving or reading your data failed: {message}',
   'error.disk_full': 'The disk is full, so nothing more can be saved. Free some space on it and try again; nothing saved before is lost.',
+  'error.waits_for_space': 'The disk is full: this was kept, unsent, and is saved and sent by itself as soon as space is freed on the disk. No need to send it again (if Backstory is closed before, it is lost).',
   'error.capture_failed': 'No screenshot could be taken: {message}',
   'error.internal': 'Something went wrong: {message}',
   'error.unknown': 'Something went wrong: {message}',

@@ -428,6 +428,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.busy': '另一个 Backstory 正在使用这些数据。',
   'error.storage': '读取或保存数据失败：{message}',
   'error.disk_full': '磁盘已满，无法再保存任何内容。请释放一些空间后重试；之前保存的内容不会丢失。',
+  'error.waits_for_space': '磁盘已满：这条内容已暂存，尚未发送；磁盘空出空间后会自动保存并发送，无需再次发送（若在此之前关闭 Backstory，它将丢失）。',
   'error.capture_failed': '无法截图：{message}',
   'error.internal': '出了点问题：{message}',
   'error.unknown': '出了点问题：{message}',
