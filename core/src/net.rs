@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod frames;
+mod knock;
 pub mod mode;
 pub mod pair;
 mod presence;
@@ -33,6 +34,7 @@ use tokio::sync::broadcast;
 use crate::contact::Contact;
 pub use crate::contact::PeerState;
 pub use crate::error::NetError;
+pub use knock::KNOCK_ALPN;
 pub use mode::NetworkMode;
 pub use pair::PairingHandler;
 use presence::Presence;
@@ -84,12 +86,29 @@ struct NetInner {
     mode: NetworkMode,
     allowed: Allowed,
     repo: Repo,
-    dialers: Mutex<HashMap<String, samod::DialerHandle<NetError>>>,
+    dialers: Mutex<HashMap<String, Dialing>>,
     presence: Presence,
     traffic: Arc<Traffic>,
     events: broadcast::Sender<NetEvent>,
     gate: frames::Gate,
     refused: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A contact this device dials: samod's dialer, and what it dials with (to dial again at once
+/// when the contact knocks).
+#[derive(Debug)]
+struct Dialing {
+    handle: samod::DialerHandle<NetError>,
+    dialer: Arc<PeerDialer>,
+}
+
+/// How a contact is redialed while away: soon at first, then up to seconds apart.
+fn backoff() -> BackoffConfig {
+    BackoffConfig {
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(5),
+        max_retries: None,
+    }
 }
 
 /// What the network layer reports, on its own channel ([`Net::events`]).
@@ -140,6 +159,7 @@ impl ProtocolHandler for SyncProtocol {
 }
 
 /// Dials one contact for samod, over a fresh connection each time.
+#[derive(Debug)]
 struct PeerDialer {
     url: url::Url,
     traffic: Arc<Traffic>,
@@ -206,6 +226,7 @@ pub struct Traffic {
     sent: std::sync::atomic::AtomicU64,
     received: std::sync::atomic::AtomicU64,
     writes: std::sync::atomic::AtomicU64,
+    redials: std::sync::atomic::AtomicU64,
 }
 
 /// A snapshot of [`Traffic`].
@@ -217,6 +238,8 @@ pub struct TrafficCount {
     pub received: u64,
     /// Write calls (roughly, messages sent).
     pub writes: u64,
+    /// Contacts dialed again at once because they knocked (see `net/knock.rs`).
+    pub redials_on_knock: u64,
 }
 
 impl Traffic {
@@ -227,6 +250,7 @@ impl Traffic {
             sent: self.sent.load(Relaxed),
             received: self.received.load(Relaxed),
             writes: self.writes.load(Relaxed),
+            redials_on_knock: self.redials.load(Relaxed),
         }
     }
 }
@@ -367,6 +391,7 @@ impl Net {
                 crate::pairing::ALPN.to_vec(),
                 SYNC_ALPN.to_vec(),
                 iroh_blobs::ALPN.to_vec(),
+                KNOCK_ALPN.to_vec(),
             ])
             .bind_addr(SocketAddr::new(ip, cfg.port))
             .map_err(|e| bind(&e))?
@@ -382,6 +407,7 @@ impl Net {
         let traffic = Arc::new(Traffic::default());
         let refused: Arc<std::sync::atomic::AtomicU64> = Arc::default();
         let gate = frames::Gate::new(cfg.access, refused.clone());
+        let (knocked, mut knocks) = tokio::sync::mpsc::unbounded_channel();
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, pair::PairProtocol::new(cfg.pairing))
             .accept(
@@ -394,8 +420,9 @@ impl Net {
                 },
             )
             .accept(iroh_blobs::ALPN, cfg.blobs)
+            .accept(KNOCK_ALPN, knock::KnockProtocol { knocked })
             .spawn();
-        Ok(Self {
+        let net = Self {
             inner: Arc::new(NetInner {
                 endpoint,
                 router,
@@ -409,7 +436,41 @@ impl Net {
                 gate,
                 refused,
             }),
-        })
+        };
+        // The task ends when the router's knock handler is gone, or the network is.
+        let weak = Arc::downgrade(&net.inner);
+        tokio::spawn(async move {
+            while let Some(peer) = knocks.recv().await {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                Net { inner }.heard(peer);
+            }
+        });
+        Ok(net)
+    }
+
+    /// A contact knocked: if this device dials it and is not connected, it dials again now
+    /// rather than at its next backoff.
+    fn heard(&self, peer: EndpointId) {
+        let mut dialers = self.inner.dialers.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(dialing) = dialers.get_mut(&peer.to_string()) else {
+            return;
+        };
+        if dialing.handle.is_connected() {
+            return;
+        }
+        match self.inner.repo.dial(backoff(), dialing.dialer.clone()) {
+            Ok(handle) => {
+                std::mem::replace(&mut dialing.handle, handle).close();
+                self.inner
+                    .traffic
+                    .redials
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!("{peer} knocked: dialing it again now");
+            }
+            Err(_) => tracing::warn!("cannot dial {peer} again: the repository stopped"),
+        }
     }
 
     /// Sync messages dropped on arrival since the start: about documents the sending peer has
@@ -523,7 +584,7 @@ impl Net {
     }
 
     /// Keeps a contact's documents in sync: the side with the smaller endpoint id dials and redials
-    /// with backoff; the other side waits for it.
+    /// with backoff; the other side knocks, so that the dialing side dials again at once.
     pub fn connect(&self, contact: &Contact, addrs: &[SocketAddr]) {
         let Some(peer) = contact.peer.clone() else {
             return;
@@ -531,13 +592,6 @@ impl Net {
         let Ok(id) = peer.parse::<EndpointId>() else {
             return;
         };
-        if self.inner.endpoint.id().to_string() > peer {
-            return;
-        }
-        let mut dialers = self.inner.dialers.lock().unwrap_or_else(|p| p.into_inner());
-        if dialers.contains_key(&peer) {
-            return;
-        }
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
             addr = addr.with_ip_addr(*a);
@@ -548,6 +602,14 @@ impl Net {
             && let Ok(relay) = relay.parse::<RelayUrl>()
         {
             addr = addr.with_relay_url(relay);
+        }
+        if self.inner.endpoint.id().to_string() > peer {
+            knock::knock(self.inner.endpoint.clone(), addr);
+            return;
+        }
+        let mut dialers = self.inner.dialers.lock().unwrap_or_else(|p| p.into_inner());
+        if dialers.contains_key(&peer) {
+            return;
         }
         let Ok(url) = url::Url::parse(&format!("iroh://{peer}")) else {
             return;
@@ -560,14 +622,9 @@ impl Net {
             presence: self.inner.presence.clone(),
             gate: self.inner.gate.clone(),
         });
-        let backoff = BackoffConfig {
-            initial_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            max_retries: None,
-        };
-        match self.inner.repo.dial(backoff, dialer) {
+        match self.inner.repo.dial(backoff(), dialer.clone()) {
             Ok(handle) => {
-                dialers.insert(peer, handle);
+                dialers.insert(peer, Dialing { handle, dialer });
             }
             Err(_) => tracing::warn!("cannot dial {peer}: the repository stopped"),
         }
@@ -607,7 +664,7 @@ impl Net {
             .unwrap_or_else(|p| p.into_inner())
             .remove(peer)
         {
-            d.close();
+            d.handle.close();
         }
         self.inner.presence.cut(peer);
     }
@@ -631,7 +688,7 @@ impl Net {
             .unwrap_or_else(|p| p.into_inner())
             .drain()
         {
-            d.close();
+            d.handle.close();
         }
         if let Err(e) = self.inner.router.shutdown().await {
             tracing::warn!("router shutdown: {e}");
