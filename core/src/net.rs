@@ -407,7 +407,7 @@ impl Net {
         let traffic = Arc::new(Traffic::default());
         let refused: Arc<std::sync::atomic::AtomicU64> = Arc::default();
         let gate = frames::Gate::new(cfg.access, refused.clone());
-        let (knocked, mut knocks) = tokio::sync::mpsc::unbounded_channel();
+        let (knocked, mut knocks) = tokio::sync::mpsc::channel(knock::KNOCKS_WAITING);
         let router = Router::builder(endpoint.clone())
             .accept(crate::pairing::ALPN, pair::PairProtocol::new(cfg.pairing))
             .accept(

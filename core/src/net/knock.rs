@@ -18,16 +18,19 @@ pub const KNOCK_ALPN: &[u8] = b"backstory/knock/1";
 /// How long a knock may take to get through: a contact that is away is simply not there.
 const KNOCK_PATIENCE: Duration = Duration::from_secs(5);
 
+/// How many knocks may wait to be heard; more are dropped (a knock only hastens a dial).
+pub(crate) const KNOCKS_WAITING: usize = 64;
+
 /// Receives knocks and passes on who knocked.
 #[derive(Debug)]
 pub(crate) struct KnockProtocol {
-    pub(crate) knocked: mpsc::UnboundedSender<EndpointId>,
+    pub(crate) knocked: mpsc::Sender<EndpointId>,
 }
 
 impl ProtocolHandler for KnockProtocol {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        // Nobody listens once the network stops: the knock is then moot.
-        let _ = self.knocked.send(conn.remote_id());
+        // Dropped when many wait, or once the network stops: the knock is then moot.
+        let _ = self.knocked.try_send(conn.remote_id());
         conn.close(VarInt::from_u32(0), b"heard");
         Ok(())
     }
