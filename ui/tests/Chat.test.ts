@@ -28,6 +28,16 @@ function view(items = [chatItem()], unread = 1) {
   return { contact: bob, items, unread } as api.ChatView;
 }
 
+/** Types `text` into the chat's box and presses Enter. */
+async function typeAndSend(text: string) {
+  const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
+  box.value = text;
+  box.dispatchEvent(new Event('input'));
+  box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  await vi.advanceTimersByTimeAsync(10);
+  return box;
+}
+
 describe('the chat window', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -73,11 +83,7 @@ describe('the chat window', () => {
     await vi.advanceTimersByTimeAsync(1300);
     expect(api.markChatRead).toHaveBeenCalledWith('c1');
 
-    const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
-    box.value = 'See you Sunday';
-    box.dispatchEvent(new Event('input'));
-    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-    await vi.advanceTimersByTimeAsync(10);
+    await typeAndSend('See you Sunday');
     expect(api.sendMessage).toHaveBeenCalledWith('c1', 'See you Sunday');
   });
 
@@ -86,12 +92,8 @@ describe('the chat window', () => {
     vi.mocked(api.sendMessage).mockRejectedValueOnce({ code: 'waits_for_space', message: 'the disk is full' });
     render(Chat, { contact: 'c1' });
     await vi.advanceTimersByTimeAsync(10);
-    const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
-    box.value = 'See you Sunday';
-    box.dispatchEvent(new Event('input'));
     vi.mocked(api.chat).mockResolvedValue(view([chatItem({ from_me: true, text: 'See you Sunday' })], 0));
-    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-    await vi.advanceTimersByTimeAsync(10);
+    const box = await typeAndSend('See you Sunday');
     expect(box.value).toBe('');
     expect(screen.getByTestId('chat-error').textContent).toContain('No need to send it again');
     expect(screen.getAllByTestId('chat-item')[0].textContent).toContain('See you Sunday');
@@ -102,11 +104,7 @@ describe('the chat window', () => {
     vi.mocked(api.sendMessage).mockRejectedValueOnce({ code: 'disk_full', message: 'the disk is full' });
     render(Chat, { contact: 'c1' });
     await vi.advanceTimersByTimeAsync(10);
-    const box = screen.getByTestId('chat-text') as HTMLTextAreaElement;
-    box.value = 'See you Sunday';
-    box.dispatchEvent(new Event('input'));
-    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-    await vi.advanceTimersByTimeAsync(10);
+    const box = await typeAndSend('See you Sunday');
     expect(box.value).toBe('See you Sunday');
     expect(screen.getByTestId('chat-error').textContent).toContain('Free some space');
   });

@@ -31,6 +31,22 @@ vi.mock('../src/lib/events', () => ({
 const theirs = vi.mocked(api.theirPanel);
 const markSeen = vi.mocked(api.markSeen);
 
+/** Opens the viewer, then the comment box under its entry, and sends `text` from it. */
+async function commentOnTheEntry(text: string) {
+  render(Viewer, { contact: 'c1' });
+  await vi.advanceTimersByTimeAsync(10);
+  const entry = screen.getByTestId('entry');
+  (entry.querySelector('[data-testid=comment-open]') as HTMLButtonElement).click();
+  await vi.advanceTimersByTimeAsync(10);
+  const box = entry.querySelector('[data-testid=comment-text]') as HTMLTextAreaElement;
+  box.value = text;
+  box.dispatchEvent(new Event('input'));
+  await vi.advanceTimersByTimeAsync(10);
+  (entry.querySelector('[data-testid=comment-send]') as HTMLButtonElement).click();
+  await vi.advanceTimersByTimeAsync(10);
+  return { entry, box };
+}
+
 describe('the viewer window', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -156,17 +172,7 @@ describe('feedback from the viewer window', () => {
       at: 0,
       audio: null,
     });
-    render(Viewer, { contact: 'c1' });
-    await vi.advanceTimersByTimeAsync(10);
-    const entry = screen.getByTestId('entry');
-    (entry.querySelector('[data-testid=comment-open]') as HTMLButtonElement).click();
-    await vi.advanceTimersByTimeAsync(10);
-    const box = entry.querySelector('[data-testid=comment-text]') as HTMLTextAreaElement;
-    box.value = 'Lovely';
-    box.dispatchEvent(new Event('input'));
-    await vi.advanceTimersByTimeAsync(10);
-    (entry.querySelector('[data-testid=comment-send]') as HTMLButtonElement).click();
-    await vi.advanceTimersByTimeAsync(10);
+    await commentOnTheEntry('Lovely');
     expect(api.comment).toHaveBeenCalledWith('c1', 'e1', 'Lovely', null);
   });
 
@@ -174,17 +180,7 @@ describe('feedback from the viewer window', () => {
     theirs.mockResolvedValue(theirPanel([changed()], ['h7']));
     vi.mocked(api.feedback).mockResolvedValue({ sent: [] } as unknown as api.FeedbackView);
     vi.mocked(api.comment).mockRejectedValueOnce({ code: 'waits_for_space', message: 'the disk is full' });
-    render(Viewer, { contact: 'c1' });
-    await vi.advanceTimersByTimeAsync(10);
-    const entry = screen.getByTestId('entry');
-    (entry.querySelector('[data-testid=comment-open]') as HTMLButtonElement).click();
-    await vi.advanceTimersByTimeAsync(10);
-    const box = entry.querySelector('[data-testid=comment-text]') as HTMLTextAreaElement;
-    box.value = 'Lovely';
-    box.dispatchEvent(new Event('input'));
-    await vi.advanceTimersByTimeAsync(10);
-    (entry.querySelector('[data-testid=comment-send]') as HTMLButtonElement).click();
-    await vi.advanceTimersByTimeAsync(10);
+    const { entry, box } = await commentOnTheEntry('Lovely');
     expect(box.value).toBe('');
     expect(entry.textContent).toContain('No need to send it again');
   });
