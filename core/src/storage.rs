@@ -98,15 +98,26 @@ pub(crate) fn key_string(key: &StorageKey) -> String {
 }
 
 /// Whether the store holds the chunks samod writes for a document at these heads, in the step
-/// right after the change that made them: each head's change, or the document compacted at
-/// exactly these heads.
+/// right after the change that made them (see [`has_chunks_at`]).
 pub fn holds(store: &Store, doc: &DocumentId, heads: &[ChangeHash]) -> Result<bool, StoreError> {
-    let snapshot = key_string(&StorageKey::snapshot_path(doc, &CompactionHash::new(heads)));
-    if store.doc_has(&snapshot)? {
+    has_chunks_at(doc, heads, |key| store.doc_has(key))
+}
+
+/// Whether `has` finds the chunks samod writes for a document at these heads: the document
+/// compacted at exactly these heads, or each head's change.
+fn has_chunks_at<E>(
+    doc: &DocumentId,
+    heads: &[ChangeHash],
+    mut has: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<bool, E> {
+    if has(&key_string(&StorageKey::snapshot_path(
+        doc,
+        &CompactionHash::new(heads),
+    )))? {
         return Ok(true);
     }
     for head in heads {
-        if !store.doc_has(&key_string(&StorageKey::incremental_path(doc, *head)))? {
+        if !has(&key_string(&StorageKey::incremental_path(doc, *head)))? {
             return Ok(false);
         }
     }
@@ -184,11 +195,9 @@ impl DocStorage {
     /// mean the store lacks them.
     pub fn recently_wrote(&self, doc: &DocumentId, heads: &[ChangeHash]) -> bool {
         let recent = self.inner.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let has = |key: StorageKey| recent.contains(&key_string(&key));
-        has(StorageKey::snapshot_path(doc, &CompactionHash::new(heads)))
-            || heads
-                .iter()
-                .all(|h| has(StorageKey::incremental_path(doc, *h)))
+        let found: Result<bool, std::convert::Infallible> =
+            has_chunks_at(doc, heads, |key| Ok(recent.iter().any(|k| k == key)));
+        found.unwrap_or_else(|never| match never {})
     }
 
     fn fail_read(&self, what: String) {

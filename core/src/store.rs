@@ -144,8 +144,8 @@ impl Unsynced<'_> {
         delete_chunk(self.conn, key).map_err(|e| self.store.err(e))
     }
 
-    /// Saves a master panel (see [`Store::save_master`]); it is durable once a later commit
-    /// syncs or [`Store::sync_wal`] runs.
+    /// Saves a master panel, keeping the entry index in step, in one transaction; it is durable
+    /// once a later commit syncs or [`Store::sync_wal`] runs.
     pub fn save_master(
         &self,
         id: &ContactId,
@@ -153,39 +153,30 @@ impl Unsynced<'_> {
         added: Option<&EntryId>,
         removed: Option<&EntryId>,
     ) -> Result<(), StoreError> {
-        save_master_on(self.store, self.conn, id, master, added, removed)
-    }
-}
-
-/// Writes a contact's master panel and keeps the entry index in step, in one transaction on
-/// `conn` (the writer's).
-fn save_master_on(
-    store: &Store,
-    conn: &Connection,
-    id: &ContactId,
-    master: &MasterPanel,
-    added: Option<&EntryId>,
-    removed: Option<&EntryId>,
-) -> Result<(), StoreError> {
-    let panel = serde_json::to_string(master).map_err(|e| store.decode("panel", e))?;
-    let tx = conn.unchecked_transaction().map_err(|e| store.err(e))?;
-    tx.execute(
-        "UPDATE masters SET panel = ?2 WHERE contact = ?1",
-        params![id.as_str(), panel],
-    )
-    .map_err(|e| store.err(e))?;
-    if let Some(entry) = added {
+        let store = self.store;
+        let panel = serde_json::to_string(master).map_err(|e| store.decode("panel", e))?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| store.err(e))?;
         tx.execute(
-            "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
-            params![entry.as_str(), id.as_str()],
+            "UPDATE masters SET panel = ?2 WHERE contact = ?1",
+            params![id.as_str(), panel],
         )
         .map_err(|e| store.err(e))?;
-    }
-    if let Some(entry) = removed {
-        tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
+        if let Some(entry) = added {
+            tx.execute(
+                "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
+                params![entry.as_str(), id.as_str()],
+            )
             .map_err(|e| store.err(e))?;
+        }
+        if let Some(entry) = removed {
+            tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
+                .map_err(|e| store.err(e))?;
+        }
+        tx.commit().map_err(|e| store.err(e))
     }
-    tx.commit().map_err(|e| store.err(e))
 }
 
 /// A contact from a row of `id, name, created, outbox, inbound, peer`.
@@ -566,17 +557,6 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         serde_json::from_str(&json).map_err(|e| self.decode("panel", e))
-    }
-
-    /// Saves a master panel durably, keeping the entry index in step.
-    pub fn save_master(
-        &self,
-        id: &ContactId,
-        master: &MasterPanel,
-        added: Option<&EntryId>,
-        removed: Option<&EntryId>,
-    ) -> Result<(), StoreError> {
-        save_master_on(self, &self.conn(), id, master, added, removed)
     }
 
     /// Makes every commit so far durable, those made without their own sync among them: syncs

@@ -235,9 +235,12 @@ impl Documents {
         let mut woken = true;
         loop {
             written.borrow_and_update();
-            if self.storage.recently_wrote(&doc, &heads)
-                || (!woken && self.holds(&doc, heads.clone()).await?)
-            {
+            let held = if woken {
+                self.storage.recently_wrote(&doc, &heads)
+            } else {
+                self.holds(&doc, heads.clone()).await?
+            };
+            if held {
                 return Ok(());
             }
             match self.check_health() {

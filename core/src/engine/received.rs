@@ -373,15 +373,13 @@ impl Received {
                     _ = stop.changed() => return,
                     _ = written.changed(), if unmeasured.is_some() => {
                         written.borrow_and_update();
-                        let heads = unmeasured.as_ref().map(|(h, _)| h.clone());
-                        let held = match heads {
-                            Some(h) => this.docs.holds(handle.document_id(), h).await,
-                            None => Ok(true),
-                        };
-                        // A store that cannot be read is measured (and reported) at once.
-                        if !matches!(held, Ok(false)) {
-                            unmeasured = None;
-                            check_size(&this).await;
+                        if let Some((heads, _)) = unmeasured.clone() {
+                            let held = this.docs.holds(handle.document_id(), heads).await;
+                            // A store that cannot be read is measured (and reported) at once.
+                            if !matches!(held, Ok(false)) {
+                                unmeasured = None;
+                                check_size(&this).await;
+                            }
                         }
                     }
                     _ = overdue => {
