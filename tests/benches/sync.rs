@@ -366,8 +366,10 @@ async fn main() {
 
 /// Media throughput against raw QUIC on the same machine: rounds of one 50 MB stream on the
 /// plain connection followed by the fetch of a 50 MB attachment (into the store, then out to a
-/// file, as `backstory fetch` does), each pair next to each other so that a busier moment of the
-/// machine weighs on both. `BENCH_MEDIA_ROUNDS` sets the rounds (default 5).
+/// file, as `backstory fetch --out` does), each pair next to each other so that a busier moment
+/// of the machine weighs on both; then another stream and the fetch of another attachment as the
+/// app fetches it (into the store, and the copy its windows show: `blob_shown_*`).
+/// `BENCH_MEDIA_ROUNDS` sets the rounds (default 5).
 async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw: &raw::Raw) {
     const SIZE: usize = 50_000_000;
     let rounds: usize = std::env::var("BENCH_MEDIA_ROUNDS")
@@ -377,7 +379,8 @@ async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw:
         .max(1);
     let before = entries_shown(bob).await;
     let mut media = Vec::new();
-    for round in 0..rounds {
+    // Each round fetches one attachment out to a file and another for the windows to show.
+    for round in 0..2 * rounds {
         let file = da.join(format!("big{round}.bin"));
         std::fs::write(&file, vec![round as u8; SIZE]).unwrap();
         let entry = ann
@@ -393,10 +396,12 @@ async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw:
             .entry;
         media.push(entry);
     }
-    until_seen(bob, "ann", |t| t.len() == before + rounds).await;
+    until_seen(bob, "ann", |t| t.len() == before + 2 * rounds).await;
     let payload = vec![3u8; SIZE];
     let (mut blob, mut quic, mut ratio, mut export) = (vec![], vec![], vec![], vec![]);
-    for (round, entry) in media.into_iter().enumerate() {
+    let (mut shown, mut shown_ratio) = (vec![], vec![]);
+    for (round, two) in media.chunks(2).enumerate() {
+        let (entry, for_windows) = (two[0].clone(), two[1].clone());
         let quic_mbps = raw.bulk(&payload).await;
         let t = Instant::now();
         bob.run(op::FetchMedia {
@@ -420,8 +425,30 @@ async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw:
         blob.push(blob_mbps);
         quic.push(quic_mbps);
         ratio.push(blob_mbps / quic_mbps);
+
+        // As the app fetches: into the store, and the copy its windows show.
+        let quic_mbps = raw.bulk(&payload).await;
+        let t = Instant::now();
+        bob.run(op::FetchMedia {
+            contact: "ann".into(),
+            entry: for_windows,
+            out: None,
+        })
+        .await
+        .unwrap();
+        let mbps = SIZE as f64 / 1e6 / t.elapsed().as_secs_f64();
+        quic.push(quic_mbps);
+        shown.push(mbps);
+        shown_ratio.push(mbps / quic_mbps);
     }
-    for v in [&mut blob, &mut quic, &mut ratio, &mut export] {
+    for v in [
+        &mut blob,
+        &mut quic,
+        &mut ratio,
+        &mut export,
+        &mut shown,
+        &mut shown_ratio,
+    ] {
         v.sort_by(f64::total_cmp);
     }
     line("blob_export_ms", percentile(&export, 0.5), "ms");
@@ -436,6 +463,16 @@ async fn media_throughput(ann: &Engine, bob: &Engine, da: &Path, db: &Path, raw:
     line(
         "blob_over_raw_quic_throughput_max",
         ratio[ratio.len() - 1],
+        "x",
+    );
+    line(
+        "blob_shown_fetch_throughput",
+        percentile(&shown, 0.5),
+        "MB/s",
+    );
+    line(
+        "blob_shown_over_raw_quic_throughput",
+        percentile(&shown_ratio, 0.5),
         "x",
     );
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+use std::path::Path;
 use std::time::Duration;
 
 use backstory_tests::{
@@ -453,6 +454,7 @@ fn a_fifty_megabyte_file_reaches_the_viewer_intact_with_progress() {
             .windows(2)
             .all(|w| w[0]["bytes"].as_u64() <= w[1]["bytes"].as_u64())
     );
+    viewing_copies_take_no_second_copy(&bob, &entry, &bytes, &out);
 
     // Over the limit: refused before a byte moves.
     let big = ann.path().join("too-big.bin");
@@ -470,4 +472,54 @@ fn a_fifty_megabyte_file_reaches_the_viewer_intact_with_progress() {
         ],
     );
     assert_eq!(error_code(&out), "too_large");
+}
+
+/// The copy the app's windows show of a fetched attachment is the store's own file under a second
+/// name, not a second copy of its bytes; a file saved with `--out` is a copy of its own, which
+/// nothing the user does to it can pass on to the store; and the windows' copy, removed, is made
+/// again from the store.
+fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], out: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let hash = blake3::hash(bytes).to_hex().to_string();
+    let stored = bob.path().join("blobs/data").join(format!("{hash}.data"));
+    let shown = cli_json(bob.path(), &["fetch", "ann", entry]);
+    let shown = Path::new(shown["path"].as_str().unwrap()).to_path_buf();
+    assert!(shown.starts_with(bob.path().join("media")), "{shown:?}");
+    assert!(
+        std::fs::read(&shown).unwrap() == bytes,
+        "the copy shown is damaged"
+    );
+    let (a, b) = (
+        std::fs::metadata(&stored).unwrap(),
+        std::fs::metadata(&shown).unwrap(),
+    );
+    assert_eq!(
+        (a.dev(), a.ino()),
+        (b.dev(), b.ino()),
+        "the copy shown holds the bytes a second time"
+    );
+    assert_eq!(
+        std::fs::metadata(out).unwrap().nlink(),
+        1,
+        "--out shares the store's file"
+    );
+
+    // Overwriting the saved file in place leaves what the store holds as it was.
+    std::fs::write(out, b"edited").unwrap();
+    std::fs::remove_file(&shown).unwrap();
+    let again = cli_json(bob.path(), &["fetch", "ann", entry]);
+    assert_eq!(again["path"].as_str().unwrap(), shown.to_str().unwrap());
+    assert!(
+        std::fs::read(&shown).unwrap() == bytes,
+        "the copy made again is damaged"
+    );
+    let saved = bob.path().join("saved-again.mp4");
+    cli_ok(
+        bob.path(),
+        &["fetch", "ann", entry, "--out", saved.to_str().unwrap()],
+    );
+    assert!(
+        std::fs::read(&saved).unwrap() == bytes,
+        "the store's copy changed"
+    );
 }

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use backstory_crdt::{EntryId, Kind, MediaRef};
+use iroh_blobs::api::proto::BlobStatus;
 use iroh_blobs::store::fs::FsStore;
+use iroh_blobs::store::fs::options::{Options as StoreOptions, PathOptions};
 
 use super::device::Device;
 use crate::contact::Contact;
@@ -18,6 +20,8 @@ use crate::net::blobs::BlobGrants;
 pub(crate) struct Media {
     device: Device,
     blobs: FsStore,
+    /// Where the store keeps the files of its blobs.
+    paths: PathOptions,
     grants: BlobGrants,
 }
 
@@ -46,10 +50,15 @@ impl Media {
     /// Opens the blob store under `<data>/blobs`.
     pub(crate) async fn open(device: Device) -> Result<Self, EngineError> {
         let dir = device.dir().join("blobs");
-        let blobs = FsStore::load(&dir).await.map_err(|e| io(&dir, &e))?;
+        let options = StoreOptions::new(&dir);
+        let paths = options.path.clone();
+        let blobs = FsStore::load_with_opts(dir.join("blobs.db"), options)
+            .await
+            .map_err(|e| io(&dir, &e))?;
         Ok(Self {
             device,
             blobs,
+            paths,
             grants: BlobGrants::default(),
         })
     }
@@ -290,9 +299,30 @@ impl Media {
         }
     }
 
+    /// Gives the file the store keeps a blob in a second name, `to`, instead of copying its
+    /// bytes: a blob's file is written once, while it arrives or is imported, and never again (its
+    /// name is its hash; the store deletes it by unlinking, which leaves the other name whole), and
+    /// both names are inside the data directory, written by nobody else. False where the blob is
+    /// not complete, not in a file of its own (small blobs live in the store's database), or the
+    /// link cannot be made (another file system): the caller copies then.
+    async fn link_stored(&self, hash: iroh_blobs::Hash, to: &Path) -> bool {
+        let Ok(BlobStatus::Complete { size }) = self.blobs.status(hash).await else {
+            return false;
+        };
+        let from = self.paths.data_path(&hash);
+        let whole = std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file() && m.len() == size);
+        if !whole {
+            return false;
+        }
+        // A copy cut short by a crash may be there.
+        let _absent = std::fs::remove_file(to);
+        std::fs::hard_link(&from, to).is_ok()
+    }
+
     /// The local copy a window may show: `<data>/media/<hash>.<ext>` (see
-    /// [`crate::media::viewing_path`]), written aside and renamed so a cut-short copy is never
-    /// taken for a whole one.
+    /// [`crate::media::viewing_path`]), a second name of the store's own file where it can be
+    /// (the bytes are on the disk once), else written aside and renamed so a cut-short copy is
+    /// never taken for a whole one.
     pub(crate) async fn viewing_copy(
         &self,
         hash: iroh_blobs::Hash,
@@ -301,7 +331,9 @@ impl Media {
         let path = crate::media::viewing_path(self.device.dir(), &hash.to_hex(), mime)?;
         if !path.exists() {
             let part = path.with_extension("part");
-            self.export(hash, &part).await?;
+            if !self.link_stored(hash, &part).await {
+                self.export(hash, &part).await?;
+            }
             std::fs::rename(&part, &path).map_err(|source| EngineError::Io {
                 path: path.clone(),
                 source,
