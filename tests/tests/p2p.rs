@@ -522,4 +522,14 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
         std::fs::read(&saved).unwrap() == bytes,
         "the store's copy changed"
     );
+
+    // Saved onto the windows' copy, which is the store's file: nothing is emptied.
+    cli_ok(
+        bob.path(),
+        &["fetch", "ann", entry, "--out", shown.to_str().unwrap()],
+    );
+    assert!(
+        std::fs::read(&stored).unwrap() == bytes,
+        "saving emptied the store's file"
+    );
 }

@@ -46,6 +46,37 @@ fn io(path: &Path, e: &(dyn std::error::Error + 'static)) -> EngineError {
     }
 }
 
+/// Copies the store's file of a blob to `out`; the kernel copies from file to file. Where `out`
+/// is that very file under another name (the windows' copy), it holds the bytes already, and
+/// opening it for writing would empty the store's copy.
+async fn copy_file(from: PathBuf, out: &Path) -> Result<(), EngineError> {
+    use std::os::unix::fs::MetadataExt;
+    let to = out.to_path_buf();
+    let copied = tokio::task::spawn_blocking(move || {
+        let same =
+            |a: &std::fs::Metadata, b: &std::fs::Metadata| (a.dev(), a.ino()) == (b.dev(), b.ino());
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(&from), std::fs::metadata(&to))
+            && same(&a, &b)
+        {
+            return Ok(());
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&from, &to).map(drop)
+    })
+    .await
+    .map_err(|_| EngineError::Stopped)?;
+    copied.map_err(|source| {
+        let path = out.to_path_buf();
+        if crate::error::is_disk_full(&source) {
+            EngineError::DiskFull { path }
+        } else {
+            EngineError::Io { path, source }
+        }
+    })
+}
+
 impl Media {
     /// Opens the blob store under `<data>/blobs`.
     pub(crate) async fn open(device: Device) -> Result<Self, EngineError> {
@@ -293,27 +324,37 @@ impl Media {
         hash: iroh_blobs::Hash,
         out: &Path,
     ) -> Result<(), EngineError> {
+        if let Some(from) = self.stored_file(hash).await {
+            return copy_file(from, out).await;
+        }
         match self.blobs.export(hash, out).await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.failed(io(out, &e)).await),
         }
     }
 
-    /// Gives the file the store keeps a blob in a second name, `to`, instead of copying its
-    /// bytes: a blob's file is written once, while it arrives or is imported, and never again (its
-    /// name is its hash; the store deletes it by unlinking, which leaves the other name whole), and
-    /// both names are inside the data directory, written by nobody else. False where the blob is
-    /// not complete, not in a file of its own (small blobs live in the store's database), or the
-    /// link cannot be made (another file system): the caller copies then.
-    async fn link_stored(&self, hash: iroh_blobs::Hash, to: &Path) -> bool {
+    /// The file the store keeps a complete blob in, whole. A blob's file is written once, while
+    /// it arrives or is imported, and never again: its name is its hash, and the store deletes it
+    /// by unlinking. None where the blob is not complete or not in a file of its own (small
+    /// blobs live in the store's database).
+    async fn stored_file(&self, hash: iroh_blobs::Hash) -> Option<PathBuf> {
         let Ok(BlobStatus::Complete { size }) = self.blobs.status(hash).await else {
+            return None;
+        };
+        let file = self.paths.data_path(&hash);
+        std::fs::symlink_metadata(&file)
+            .is_ok_and(|m| m.is_file() && m.len() == size)
+            .then_some(file)
+    }
+
+    /// Gives the store's file of a blob a second name, `to`, instead of copying its bytes: both
+    /// names are inside the data directory, written by nobody else, and the store's unlinking
+    /// leaves the other name whole. False where there is no such file or the link cannot be
+    /// made (another file system): the caller copies then.
+    async fn link_stored(&self, hash: iroh_blobs::Hash, to: &Path) -> bool {
+        let Some(from) = self.stored_file(hash).await else {
             return false;
         };
-        let from = self.paths.data_path(&hash);
-        let whole = std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file() && m.len() == size);
-        if !whole {
-            return false;
-        }
         // A copy cut short by a crash may be there.
         let _absent = std::fs::remove_file(to);
         std::fs::hard_link(&from, to).is_ok()
