@@ -479,7 +479,7 @@ fn a_fifty_megabyte_file_reaches_the_viewer_intact_with_progress() {
 /// nothing the user does to it can pass on to the store; and the windows' copy, removed, is made
 /// again from the store.
 fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], out: &Path) {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let hash = blake3::hash(bytes).to_hex().to_string();
     let stored = bob.path().join("blobs/data").join(format!("{hash}.data"));
     let shown = cli_json(bob.path(), &["fetch", "ann", entry]);
@@ -513,7 +513,10 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
         std::fs::read(&shown).unwrap() == bytes,
         "the copy made again is damaged"
     );
+    // Saved over a private file of mine: it stays private.
     let saved = bob.path().join("saved-again.mp4");
+    std::fs::write(&saved, b"mine").unwrap();
+    std::fs::set_permissions(&saved, std::fs::Permissions::from_mode(0o600)).unwrap();
     cli_ok(
         bob.path(),
         &["fetch", "ann", entry, "--out", saved.to_str().unwrap()],
@@ -521,6 +524,11 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
     assert!(
         std::fs::read(&saved).unwrap() == bytes,
         "the store's copy changed"
+    );
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().mode() & 0o777,
+        0o600,
+        "saving over a private file made it readable to others"
     );
 
     // Saved onto the windows' copy, which is the store's file: nothing is emptied.

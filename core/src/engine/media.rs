@@ -46,7 +46,8 @@ fn io(path: &Path, e: &(dyn std::error::Error + 'static)) -> EngineError {
     }
 }
 
-/// Copies the store's file of a blob to `out`; the kernel copies from file to file. Where `out`
+/// Copies the store's file of a blob to `out`; the kernel copies from file to file
+/// (`copy_file_range`, which `io::copy` uses between two files). Where `out`
 /// is that very file under another name (the windows' copy), it holds the bytes already, and
 /// opening it for writing would empty the store's copy.
 async fn copy_file(from: PathBuf, out: &Path) -> Result<(), EngineError> {
@@ -63,7 +64,10 @@ async fn copy_file(from: PathBuf, out: &Path) -> Result<(), EngineError> {
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::copy(&from, &to).map(drop)
+        // Not `fs::copy`, which would give a file already there the store's permissions.
+        let mut source = std::fs::File::open(&from)?;
+        let mut target = std::fs::File::create(&to)?;
+        std::io::copy(&mut source, &mut target).map(drop)
     })
     .await
     .map_err(|_| EngineError::Stopped)?;
