@@ -61,10 +61,17 @@ pub(crate) struct Panels {
     /// What the last publication wrote into each outbox (by document id), so the next one writes
     /// the difference without reading the whole panel back; at most [`WRITTEN_KEPT`] outboxes.
     written: Arc<Mutex<HashMap<String, Written>>>,
+    /// The masters last changed, as saved (at most [`MASTERS_KEPT`]): the next change to the
+    /// same panel starts from here instead of reading and decoding the master again. Only
+    /// changes under the gate save masters, and they keep this in step.
+    masters: Arc<Mutex<HashMap<ContactId, MasterPanel>>>,
 }
 
 /// How many outboxes' last publications are kept: the contacts being written to now.
 const WRITTEN_KEPT: usize = 64;
+
+/// How many masters are kept decoded: the panels being edited now.
+const MASTERS_KEPT: usize = 8;
 
 /// What a change to a master gives back: its result, and the entry it added or removed (so the
 /// entry index keeps in step).
@@ -72,6 +79,10 @@ type Changed<T> = Result<(T, Option<EntryId>, Option<EntryId>), EngineError>;
 
 /// The change a publication wrote into an outbox, if it wrote one: the document and its heads.
 type Outboxed = Option<(DocHandle, Vec<ChangeHash>)>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 impl Panels {
     pub(crate) fn new(device: Device, docs: Documents, media: Media) -> Self {
@@ -83,6 +94,7 @@ impl Panels {
             wakes: Arc::default(),
             wake: Arc::default(),
             written: Arc::default(),
+            masters: Arc::default(),
         }
     }
 
@@ -315,11 +327,18 @@ impl Panels {
     ) -> Result<(T, Contact), EngineError> {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;
+        let masters = self.masters.clone();
         let (out, contact, master) = self
             .device
             .blocking(move |s| {
                 let contact = whose(s)?;
-                let mut master = s.master(&contact.id)?;
+                // Taken out while it changes: a change that fails half-way, or a save that
+                // fails, leaves the next change to read the store.
+                let kept = lock(&masters).remove(&contact.id);
+                let mut master = match kept {
+                    Some(master) => master,
+                    None => s.master(&contact.id)?,
+                };
                 let (out, added, removed) = f(&mut master)?;
                 // Without a sync of its own: the outbox's change, written next, syncs it.
                 s.unsynced(|u| {
@@ -331,6 +350,13 @@ impl Panels {
             .await?;
         // The master just saved is what the store has: the gate keeps any other write out.
         let outboxed = self.publish_master(&gate, &contact, &master).await;
+        {
+            let mut kept = lock(&self.masters);
+            if kept.len() >= MASTERS_KEPT {
+                kept.clear();
+            }
+            kept.insert(contact.id.clone(), master);
+        }
         self.durable(outboxed).await?;
         Ok((out, contact))
     }
