@@ -152,26 +152,28 @@ impl Received {
 
     /// Their panel for me, annotated with what changed since I last marked it seen.
     pub(crate) async fn panel(&self, contact: &Contact) -> Result<TheirPanel, EngineError> {
-        let unshared = || TheirPanel {
+        let (shared, changes) = self.view(contact).await?;
+        Ok(TheirPanel {
             contact: contact.clone(),
-            shared: false,
-            changes: PanelChanges::default(),
-        };
+            shared,
+            changes: Arc::unwrap_or_clone(changes),
+        })
+    }
+
+    /// [`Received::panel`]'s view, shared with the one kept rather than copied: whether they
+    /// share a panel with me, and what it shows.
+    async fn view(&self, contact: &Contact) -> Result<(bool, Arc<PanelChanges>), EngineError> {
+        let unshared = || (false, Arc::default());
         let Some(doc_id) = contact.inbound.clone() else {
             return Ok(unshared());
         };
         let seen = self.seen(contact).await?;
-        let shared = |changes| TheirPanel {
-            contact: contact.clone(),
-            shared: true,
-            changes,
-        };
         let handle = match self.docs.loaded(&doc_id) {
             Some(h) => {
                 // What was computed for this state of the document a moment ago answers again.
                 let heads = heads_to_strings(&h.with_document(|d| d.get_heads()));
                 if let Some(changes) = self.views.fresh(&doc_id, &seen, &heads) {
-                    return Ok(shared(changes));
+                    return Ok((true, changes));
                 }
                 h
             }
@@ -179,7 +181,7 @@ impl Received {
                 // Not loaded yet (loading a long history takes a while): the last view against
                 // the same seen heads answers; the follower corrects it once loaded.
                 if let Some(changes) = self.views.get(&contact.id, &doc_id, &seen).await? {
-                    return Ok(shared(changes));
+                    return Ok((true, changes));
                 }
                 let Some(h) = self.docs.find(&doc_id).await? else {
                     // Paired, but their panel has not arrived yet.
@@ -197,7 +199,7 @@ impl Received {
                 changes: changes.clone(),
             },
         );
-        Ok(shared(changes))
+        Ok((true, changes))
     }
 
     /// The panel in a document, annotated with what changed since `seen`: the view kept from the
@@ -207,7 +209,7 @@ impl Received {
         handle: &DocHandle,
         doc_id: &str,
         seen: Vec<String>,
-    ) -> Result<PanelChanges, EngineError> {
+    ) -> Result<Arc<PanelChanges>, EngineError> {
         let slot = self.views.slot(doc_id);
         let mut kept = slot.lock().await;
         let last = kept.take().filter(|k| k.seen() == seen);
@@ -217,7 +219,7 @@ impl Received {
                 None => KeptChanges::new(doc, seen),
             })
             .await??;
-        let changes = view.changes().clone();
+        let changes = view.shared();
         *kept = Some(view);
         Ok(changes)
     }
@@ -227,15 +229,14 @@ impl Received {
         &self,
         contact: &Contact,
     ) -> Result<(bool, u32, Option<Timestamp>), EngineError> {
-        let theirs = self.panel(contact).await?;
-        let updated = theirs
-            .changes
+        let (shared, changes) = self.view(contact).await?;
+        let updated = changes
             .entries
             .iter()
             .filter(|e| e.state != EntryState::Seen)
             .flat_map(|e| e.spans.iter().map(|s| s.time).chain([e.entry.edited]))
             .max();
-        Ok((theirs.shared, count(theirs.changes.unseen()), updated))
+        Ok((shared, count(changes.unseen()), updated))
     }
 
     /// Records that I have seen their panel up to `heads` (read from [`Received::panel`]), so
@@ -448,11 +449,11 @@ impl Received {
                 return;
             }
         };
-        match self.panel(contact).await {
-            Ok(now) if now.changes.heads != kept => {
+        match self.view(contact).await {
+            Ok((_, now)) if now.heads != kept => {
                 self.device.emit(Event::PanelReceived {
                     contact: contact.id.clone(),
-                    unseen: now.changes.unseen(),
+                    unseen: now.unseen(),
                 });
             }
             Ok(_) => {}
@@ -469,11 +470,10 @@ impl Received {
         entry: &EntryId,
         out: Option<&Path>,
     ) -> Result<Fetched, EngineError> {
-        let panel = self.panel(contact).await?;
+        let (_, panel) = self.view(contact).await?;
         let found = panel
-            .changes
             .entries
-            .into_iter()
+            .iter()
             .find(|e| e.entry.id == *entry)
             .ok_or_else(|| EngineError::UnknownEntry(entry.clone()))?;
         let media = found

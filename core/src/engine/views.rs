@@ -47,7 +47,7 @@ pub(crate) type Kept = Arc<tokio::sync::Mutex<Option<KeptChanges>>>;
 const KEPT: usize = 64;
 
 fn digest(view: &CachedPanel) -> blake3::Hash {
-    let bytes = serde_json::to_vec(&(&view.doc, &view.seen, &view.changes)).unwrap_or_default();
+    let bytes = serde_json::to_vec(&(&view.doc, &view.seen, &*view.changes)).unwrap_or_default();
     blake3::hash(&bytes)
 }
 
@@ -72,7 +72,7 @@ impl Views {
         contact: &ContactId,
         doc: &str,
         seen: &[String],
-    ) -> Result<Option<PanelChanges>, EngineError> {
+    ) -> Result<Option<Arc<PanelChanges>>, EngineError> {
         let fits = |v: &CachedPanel| v.doc == doc && v.seen == seen;
         let known = self.latest().pending.get(contact).cloned();
         let view = match known {
@@ -100,7 +100,7 @@ impl Views {
         }
         let id = contact.clone();
         let kept = self.device.blocking(move |s| s.panel_view(&id)).await?;
-        Ok(kept.map(|v| v.changes.heads))
+        Ok(kept.map(|v| v.changes.heads.clone()))
     }
 
     /// The view last computed of the panel in `doc` against `seen`, if the document's heads are
@@ -110,13 +110,13 @@ impl Views {
         doc: &str,
         seen: &[String],
         heads: &[String],
-    ) -> Option<PanelChanges> {
+    ) -> Option<Arc<PanelChanges>> {
         let slot = self.latest().kept.get(doc).cloned()?;
         // Being brought forward: the caller waits for it in `slot`.
         let kept = slot.try_lock().ok()?;
         kept.as_ref()
             .filter(|k| k.seen() == seen && k.changes().heads == heads)
-            .map(|k| k.changes().clone())
+            .map(KeptChanges::shared)
     }
 
     /// Where the view last computed of the panel in `doc` is kept: one reader at a time brings

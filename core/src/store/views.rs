@@ -2,6 +2,8 @@
 //! against: answers a window before the panel's document is loaded (loading a long history takes
 //! a while), and is put right, with an event, once it is.
 
+use std::sync::Arc;
+
 use backstory_crdt::PanelChanges;
 use rusqlite::{OptionalExtension, params};
 
@@ -15,8 +17,8 @@ pub struct CachedPanel {
     pub doc: String,
     /// The heads I had seen it at.
     pub seen: Vec<String>,
-    /// What it showed.
-    pub changes: PanelChanges,
+    /// What it showed (shared with the view kept in memory).
+    pub changes: Arc<PanelChanges>,
 }
 
 impl Store {
@@ -41,7 +43,7 @@ impl Store {
             Some(CachedPanel {
                 doc,
                 seen: serde_json::from_str(&seen).ok()?,
-                changes: serde_json::from_str(&changes).ok()?,
+                changes: Arc::new(serde_json::from_str(&changes).ok()?),
             })
         }))
     }
@@ -52,7 +54,7 @@ impl Store {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         for (contact, view) in views {
             let seen = serde_json::to_string(&view.seen).unwrap_or_else(|_| "[]".into());
-            let Ok(changes) = serde_json::to_string(&view.changes) else {
+            let Ok(changes) = serde_json::to_string(&*view.changes) else {
                 continue;
             };
             tx.execute(

@@ -4,6 +4,7 @@
 //! panel replaced, a document written by an older schema) makes it compute the view again whole.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use automerge::{ActorId, Automerge, ChangeHash, ObjId, Prop, ReadDoc};
 
@@ -26,7 +27,8 @@ pub struct KeptChanges {
     fresh: Option<HashSet<ChangeHash>>,
     /// The entries edited since the seen heads, as they were then.
     before: HashMap<EntryId, Entry>,
-    changes: PanelChanges,
+    /// Shared with whoever read the view since; copied only when changed while still shared.
+    changes: Arc<PanelChanges>,
     /// How many entries the last computation read from the document.
     read: usize,
 }
@@ -61,7 +63,7 @@ impl KeptChanges {
             fresh,
             before,
             read: changes.entries.len() + changes.removed.len(),
-            changes,
+            changes: Arc::new(changes),
         })
     }
 
@@ -73,6 +75,11 @@ impl KeptChanges {
     /// The view.
     pub fn changes(&self) -> &PanelChanges {
         &self.changes
+    }
+
+    /// The view, shared rather than copied.
+    pub fn shared(&self) -> Arc<PanelChanges> {
+        Arc::clone(&self.changes)
     }
 
     /// How many entries computing the view last read from the document: all of them when it was
@@ -111,7 +118,7 @@ impl KeptChanges {
             fresh.extend(touched.changes);
         }
         if touched.categories {
-            kept.changes.categories = read_categories(doc)?;
+            Arc::make_mut(&mut kept.changes).categories = read_categories(doc)?;
         }
         if !touched.entries.is_empty() {
             let Some(entries) = entries_obj(doc)? else {
@@ -125,7 +132,7 @@ impl KeptChanges {
                 }
             }
         }
-        kept.changes.heads = heads_to_strings(&heads);
+        Arc::make_mut(&mut kept.changes).heads = heads_to_strings(&heads);
         Ok(kept)
     }
 
@@ -138,8 +145,9 @@ impl KeptChanges {
         now: Option<Entry>,
         times: &mut HashMap<ChangeHash, Timestamp>,
     ) -> Result<bool, DocError> {
-        let shown = &mut self.changes.entries;
-        let removed = &mut self.changes.removed;
+        let changes = Arc::make_mut(&mut self.changes);
+        let shown = &mut changes.entries;
+        let removed = &mut changes.removed;
         let was = match shown.iter().position(|e| e.entry.id == id) {
             Some(at) => {
                 let old = shown.remove(at);
