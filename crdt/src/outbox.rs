@@ -448,23 +448,51 @@ pub fn apply_published_after(
     let result = doc
         .transact_with(
             |_| at(now),
-            |tx| match last {
+            |tx| match &last {
                 Some(last) => write_changed(tx, published, &last.entries),
                 None => write_all(tx, published, &categories),
             },
         )
         .map_err(|f| f.error)?;
-    // The document holds exactly `published` now, unless its panel could not be found.
-    let written = result.result.then(|| Written {
-        heads: doc.get_heads(),
-        categories,
-        entries: published
-            .entries
-            .iter()
-            .map(|e| (e.id.to_string(), e.clone()))
-            .collect(),
+    // The document holds exactly `published` now, unless its panel could not be found. What the
+    // last publication wrote is brought forward by the entries that changed, not copied whole.
+    let written = result.result.then(|| {
+        let entries = match last {
+            Some(last) => brought_forward(last.entries, published),
+            None => published
+                .entries
+                .iter()
+                .map(|e| (e.id.to_string(), e.clone()))
+                .collect(),
+        };
+        Written {
+            heads: doc.get_heads(),
+            categories,
+            entries,
+        }
     });
     Ok((result.hash, written))
+}
+
+/// `entries` (by id) made to hold exactly the entries of `published`: those no longer there
+/// removed, those new or changed copied in.
+fn brought_forward(
+    mut entries: HashMap<String, Entry>,
+    published: &Published,
+) -> HashMap<String, Entry> {
+    let now_there: std::collections::HashSet<&str> =
+        published.entries.iter().map(|e| e.id.as_str()).collect();
+    entries.retain(|id, _| now_there.contains(id.as_str()));
+    for e in &published.entries {
+        match entries.get_mut(e.id.as_str()) {
+            Some(was) if was == e => {}
+            Some(was) => *was = e.clone(),
+            None => {
+                entries.insert(e.id.to_string(), e.clone());
+            }
+        }
+    }
+    entries
 }
 
 /// The panel's map of entries.
