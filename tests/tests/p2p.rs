@@ -482,6 +482,12 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let hash = blake3::hash(bytes).to_hex().to_string();
     let stored = bob.path().join("blobs/data").join(format!("{hash}.data"));
+    let save_to = |to: &Path| {
+        cli_ok(
+            bob.path(),
+            &["fetch", "ann", entry, "--out", to.to_str().unwrap()],
+        );
+    };
     let shown = cli_json(bob.path(), &["fetch", "ann", entry]);
     let shown = Path::new(shown["path"].as_str().unwrap()).to_path_buf();
     assert!(shown.starts_with(bob.path().join("media")), "{shown:?}");
@@ -517,10 +523,7 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
     let saved = bob.path().join("saved-again.mp4");
     std::fs::write(&saved, b"mine").unwrap();
     std::fs::set_permissions(&saved, std::fs::Permissions::from_mode(0o600)).unwrap();
-    cli_ok(
-        bob.path(),
-        &["fetch", "ann", entry, "--out", saved.to_str().unwrap()],
-    );
+    save_to(&saved);
     assert!(
         std::fs::read(&saved).unwrap() == bytes,
         "the store's copy changed"
@@ -532,10 +535,7 @@ fn viewing_copies_take_no_second_copy(bob: &Device, entry: &str, bytes: &[u8], o
     );
 
     // Saved onto the windows' copy, which is the store's file: nothing is emptied.
-    cli_ok(
-        bob.path(),
-        &["fetch", "ann", entry, "--out", shown.to_str().unwrap()],
-    );
+    save_to(&shown);
     assert!(
         std::fs::read(&stored).unwrap() == bytes,
         "saving emptied the store's file"

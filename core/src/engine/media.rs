@@ -328,9 +328,18 @@ impl Media {
         hash: iroh_blobs::Hash,
         out: &Path,
     ) -> Result<(), EngineError> {
-        if let Some(from) = self.stored_file(hash).await {
-            return copy_file(from, out).await;
+        match self.stored_file(hash).await {
+            Some(from) => copy_file(from, out).await,
+            None => self.export_from_store(hash, out).await,
         }
+    }
+
+    /// Writes a blob the store keeps in no file of its own to a file.
+    async fn export_from_store(
+        &self,
+        hash: iroh_blobs::Hash,
+        out: &Path,
+    ) -> Result<(), EngineError> {
         match self.blobs.export(hash, out).await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.failed(io(out, &e)).await),
@@ -351,19 +360,6 @@ impl Media {
             .then_some(file)
     }
 
-    /// Gives the store's file of a blob a second name, `to`, instead of copying its bytes: both
-    /// names are inside the data directory, written by nobody else, and the store's unlinking
-    /// leaves the other name whole. False where there is no such file or the link cannot be
-    /// made (another file system): the caller copies then.
-    async fn link_stored(&self, hash: iroh_blobs::Hash, to: &Path) -> bool {
-        let Some(from) = self.stored_file(hash).await else {
-            return false;
-        };
-        // A copy cut short by a crash may be there.
-        let _absent = std::fs::remove_file(to);
-        std::fs::hard_link(&from, to).is_ok()
-    }
-
     /// The local copy a window may show: `<data>/media/<hash>.<ext>` (see
     /// [`crate::media::viewing_path`]), a second name of the store's own file where it can be
     /// (the bytes are on the disk once), else written aside and renamed so a cut-short copy is
@@ -376,8 +372,19 @@ impl Media {
         let path = crate::media::viewing_path(self.device.dir(), &hash.to_hex(), mime)?;
         if !path.exists() {
             let part = path.with_extension("part");
-            if !self.link_stored(hash, &part).await {
-                self.export(hash, &part).await?;
+            match self.stored_file(hash).await {
+                // A second name for the store's file instead of a copy of its bytes: both names
+                // are inside the data directory, written by nobody else, and the store's
+                // unlinking leaves the other name whole. Copied where no link can be made
+                // (another file system).
+                Some(from) => {
+                    // A copy cut short by a crash may be there.
+                    let _absent = std::fs::remove_file(&part);
+                    if std::fs::hard_link(&from, &part).is_err() {
+                        copy_file(from, &part).await?;
+                    }
+                }
+                None => self.export_from_store(hash, &part).await?,
             }
             std::fs::rename(&part, &path).map_err(|source| EngineError::Io {
                 path: path.clone(),

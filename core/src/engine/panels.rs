@@ -196,7 +196,7 @@ impl Panels {
             self.media.grants().set(peer, hashes);
         }
         {
-            let mut wakes = self.wakes.lock().unwrap_or_else(|p| p.into_inner());
+            let mut wakes = lock(&self.wakes);
             match published.next_change {
                 Some(t) => wakes.insert(contact.id.clone(), t),
                 None => wakes.remove(&contact.id),
@@ -255,28 +255,19 @@ impl Panels {
     }
 
     fn written(&self) -> std::sync::MutexGuard<'_, HashMap<String, Written>> {
-        self.written.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.written)
     }
 
     /// The earliest instant a rule flips, and a notification when the schedule changes.
     pub(crate) fn next_wake(&self) -> (Option<Timestamp>, Arc<Notify>) {
-        let next = self
-            .wakes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .min()
-            .copied();
+        let next = lock(&self.wakes).values().min().copied();
         (next, self.wake.clone())
     }
 
     /// Publishes every contact whose next rule flip has come.
     pub(crate) async fn publish_due(&self, contacts: &[Contact]) -> Result<(), EngineError> {
         let t = self.device.now();
-        let due: Vec<ContactId> = self
-            .wakes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let due: Vec<ContactId> = lock(&self.wakes)
             .iter()
             .filter(|(_, at)| **at <= t)
             .map(|(c, _)| c.clone())
