@@ -657,6 +657,27 @@ mod tests {
     }
 
     #[test]
+    fn unsynced_writes_are_unsynced_every_time_and_the_next_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        const NORMAL: i64 = 1;
+        const FULL: i64 = 2;
+        // Three times: a level set by a statement prepared once could hold only the first time.
+        for _ in 0..3 {
+            let inside = store
+                .unsynced(|w| {
+                    w.doc_put("d/sync-state/p", b"state")?;
+                    Ok(w.conn
+                        .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
+                        .unwrap())
+                })
+                .unwrap();
+            assert_eq!(inside, NORMAL);
+            assert_eq!(synchronous(&store), FULL);
+        }
+    }
+
+    #[test]
     fn writes_after_unsynced_ones_are_synced_again_even_when_those_failed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
