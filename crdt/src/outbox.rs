@@ -456,26 +456,16 @@ pub fn apply_published_after(
         .map_err(|f| f.error)?;
     // The document holds exactly `published` now, unless its panel could not be found. What the
     // last publication wrote is brought forward by the entries that changed, not copied whole.
-    let written = result.result.then(|| {
-        let entries = match last {
-            Some(last) => brought_forward(last.entries, published),
-            None => published
-                .entries
-                .iter()
-                .map(|e| (e.id.to_string(), e.clone()))
-                .collect(),
-        };
-        Written {
-            heads: doc.get_heads(),
-            categories,
-            entries,
-        }
+    let written = result.result.then(|| Written {
+        heads: doc.get_heads(),
+        categories,
+        entries: brought_forward(last.map(|l| l.entries).unwrap_or_default(), published),
     });
     Ok((result.hash, written))
 }
 
 /// `entries` (by id) made to hold exactly the entries of `published`: those no longer there
-/// removed, those new or changed copied in.
+/// removed, those new or changed copied in (all of them into an empty map).
 fn brought_forward(
     mut entries: HashMap<String, Entry>,
     published: &Published,
@@ -484,12 +474,8 @@ fn brought_forward(
         published.entries.iter().map(|e| e.id.as_str()).collect();
     entries.retain(|id, _| now_there.contains(id.as_str()));
     for e in &published.entries {
-        match entries.get_mut(e.id.as_str()) {
-            Some(was) if was == e => {}
-            Some(was) => *was = e.clone(),
-            None => {
-                entries.insert(e.id.to_string(), e.clone());
-            }
+        if entries.get(e.id.as_str()) != Some(e) {
+            entries.insert(e.id.to_string(), e.clone());
         }
     }
     entries
