@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use backstory_crdt::{EntryId, MasterPanel};
+use backstory_crdt::MasterPanel;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::contact::{Contact, ContactId};
@@ -14,6 +14,7 @@ mod feedback;
 mod inbox;
 mod invites;
 mod marks;
+mod masters;
 mod views;
 pub use inbox::AllowRule;
 pub use invites::InviteRefusal;
@@ -23,7 +24,7 @@ pub use views::CachedPanel;
 /// The database file, inside the data directory.
 pub const DB_FILE: &str = "backstory.db";
 
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -142,40 +143,6 @@ impl Unsynced<'_> {
     /// Deletes a chunk.
     pub fn doc_delete(&self, key: &str) -> Result<(), StoreError> {
         delete_chunk(self.conn, key).map_err(|e| self.store.err(e))
-    }
-
-    /// Saves a master panel, keeping the entry index in step, in one transaction; it is durable
-    /// once a later commit syncs or [`Store::sync_wal`] runs.
-    pub fn save_master(
-        &self,
-        id: &ContactId,
-        master: &MasterPanel,
-        added: Option<&EntryId>,
-        removed: Option<&EntryId>,
-    ) -> Result<(), StoreError> {
-        let store = self.store;
-        let panel = serde_json::to_string(master).map_err(|e| store.decode("panel", e))?;
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| store.err(e))?;
-        tx.execute(
-            "UPDATE masters SET panel = ?2 WHERE contact = ?1",
-            params![id.as_str(), panel],
-        )
-        .map_err(|e| store.err(e))?;
-        if let Some(entry) = added {
-            tx.execute(
-                "INSERT INTO entry_index (entry, contact) VALUES (?1, ?2)",
-                params![entry.as_str(), id.as_str()],
-            )
-            .map_err(|e| store.err(e))?;
-        }
-        if let Some(entry) = removed {
-            tx.execute("DELETE FROM entry_index WHERE entry = ?1", [entry.as_str()])
-                .map_err(|e| store.err(e))?;
-        }
-        tx.commit().map_err(|e| store.err(e))
     }
 }
 
@@ -360,6 +327,19 @@ impl Store {
             )
             .map_err(sql)?;
         }
+        if version < 8 {
+            let tx = conn.unchecked_transaction().map_err(sql)?;
+            masters::split_masters(&tx).map_err(|e| match e {
+                masters::SplitError::Sql(e) => sql(e),
+                masters::SplitError::Json(e) => StoreError::Decode {
+                    path: path.clone(),
+                    what: "master panel",
+                    detail: e.to_string(),
+                },
+            })?;
+            tx.execute_batch("PRAGMA user_version = 8;").map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
         let reader = Connection::open(&path).map_err(sql)?;
         reader
             .busy_timeout(std::time::Duration::from_secs(5))
@@ -474,27 +454,23 @@ impl Store {
 
     /// Records a new contact with an empty master panel, in one transaction.
     pub fn insert_contact(&self, c: &Contact, master: &MasterPanel) -> Result<(), StoreError> {
-        let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
+        let master = self.encode_master(master)?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        Self::insert_contact_in(&tx, c, &panel).map_err(|e| self.err(e))?;
+        Self::insert_contact_in(&tx, c, &master).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
     fn insert_contact_in(
         tx: &rusqlite::Transaction<'_>,
         c: &Contact,
-        panel: &str,
+        master: &masters::Encoded,
     ) -> Result<(), rusqlite::Error> {
         tx.execute(
             "INSERT INTO contacts (id, name, created, outbox, inbound, peer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![c.id.as_str(), c.name, c.created.millis(), c.outbox, c.inbound, c.peer],
         )?;
-        tx.execute(
-            "INSERT INTO masters (contact, panel) VALUES (?1, ?2)",
-            params![c.id.as_str(), panel],
-        )?;
-        Ok(())
+        masters::insert_master(tx, c.id.as_str(), master)
     }
 
     /// Every contact, oldest first.
@@ -544,21 +520,6 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    // --- master panels ---
-
-    /// The master panel for a contact.
-    pub fn master(&self, id: &ContactId) -> Result<MasterPanel, StoreError> {
-        let json: String = self
-            .read()
-            .query_row(
-                "SELECT panel FROM masters WHERE contact = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        serde_json::from_str(&json).map_err(|e| self.decode("panel", e))
-    }
-
     /// Makes every commit so far durable, those made without their own sync among them: syncs
     /// the write-ahead log they wait in (commits already copied out of it were synced then).
     pub fn sync_wal(&self) -> Result<(), StoreError> {
@@ -573,17 +534,6 @@ impl Store {
                 source,
             }),
         }
-    }
-
-    /// The contact whose panel holds an entry.
-    pub fn contact_holding(&self, entry: &EntryId) -> Result<Option<Contact>, StoreError> {
-        self.read()
-            .prepare_cached(
-                "SELECT c.id, c.name, c.created, c.outbox, c.inbound, c.peer
-                 FROM entry_index e JOIN contacts c ON c.id = e.contact WHERE e.entry = ?1",
-            )
-            .and_then(|mut stmt| stmt.query_row([entry.as_str()], contact_row).optional())
-            .map_err(|e| self.err(e))
     }
 
     // --- seen heads ---

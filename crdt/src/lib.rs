@@ -31,7 +31,7 @@ pub use category::{Category, DefaultCategory};
 pub use changes::{ChangedEntry, EntryState, KeptChanges, PanelChanges, Span, changes_since};
 pub use entry::{Entry, Kind, LinkSnapshot, MediaRef, Source, Visibility};
 pub use ids::{CategoryId, EntryId, Timestamp};
-pub use master::{MasterEntry, MasterPanel, PanelError, Published, publish};
+pub use master::{MasterEdit, MasterEntry, MasterPanel, PanelError, Published, publish};
 pub use outbox::{
     DocError, PanelView, SCHEMA_VERSION, Written, apply_published, apply_published_after,
     new_outbox, read_panel,

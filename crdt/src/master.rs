@@ -276,3 +276,133 @@ impl MasterPanel {
         Ok(fallback)
     }
 }
+
+/// A change to a master panel that records which entries it wrote, so the panel is saved an
+/// entry at a time: every change goes through these methods (reads through `Deref`), so no
+/// entry can change without being counted.
+pub struct MasterEdit<'a> {
+    panel: &'a mut MasterPanel,
+    touched: Vec<EntryId>,
+}
+
+impl std::ops::Deref for MasterEdit<'_> {
+    type Target = MasterPanel;
+
+    fn deref(&self) -> &MasterPanel {
+        self.panel
+    }
+}
+
+impl<'a> MasterEdit<'a> {
+    /// Starts changing `panel`, with nothing touched yet.
+    pub fn new(panel: &'a mut MasterPanel) -> Self {
+        Self {
+            panel,
+            touched: Vec::new(),
+        }
+    }
+
+    /// The entries added, changed or removed so far, each once, in the order first touched.
+    pub fn touched(&self) -> &[EntryId] {
+        &self.touched
+    }
+
+    fn touch(&mut self, id: &EntryId) {
+        if !self.touched.contains(id) {
+            self.touched.push(id.clone());
+        }
+    }
+
+    /// Runs a change to the entry `id`, counting it if it is made.
+    fn on_entry<R>(
+        &mut self,
+        id: &EntryId,
+        change: impl FnOnce(&mut MasterPanel) -> Result<R, PanelError>,
+    ) -> Result<R, PanelError> {
+        let out = change(self.panel)?;
+        self.touch(id);
+        Ok(out)
+    }
+
+    /// [`MasterPanel::add_entry`].
+    pub fn add_entry(&mut self, entry: MasterEntry) -> Result<(), PanelError> {
+        let id = entry.entry.id.clone();
+        self.on_entry(&id, |p| p.add_entry(entry))
+    }
+
+    /// [`MasterPanel::set_text`].
+    pub fn set_text(
+        &mut self,
+        id: &EntryId,
+        text: String,
+        now: Timestamp,
+    ) -> Result<(), PanelError> {
+        self.on_entry(id, |p| p.set_text(id, text, now))
+    }
+
+    /// [`MasterPanel::move_entry`].
+    pub fn move_entry(
+        &mut self,
+        id: &EntryId,
+        category: CategoryId,
+        now: Timestamp,
+    ) -> Result<(), PanelError> {
+        self.on_entry(id, |p| p.move_entry(id, category, now))
+    }
+
+    /// [`MasterPanel::set_snapshot`].
+    pub fn set_snapshot(
+        &mut self,
+        id: &EntryId,
+        snapshot: Option<LinkSnapshot>,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), PanelError> {
+        self.on_entry(id, |p| p.set_snapshot(id, snapshot, note, now))
+    }
+
+    /// [`MasterPanel::set_visibility`].
+    pub fn set_visibility(&mut self, id: &EntryId, rule: Visibility) -> Result<(), PanelError> {
+        self.on_entry(id, |p| p.set_visibility(id, rule))
+    }
+
+    /// [`MasterPanel::remove_entry`].
+    pub fn remove_entry(&mut self, id: &EntryId) -> Result<MasterEntry, PanelError> {
+        self.on_entry(id, |p| p.remove_entry(id))
+    }
+
+    /// [`MasterPanel::add_category`] (no entry changes).
+    pub fn add_category(&mut self, id: CategoryId, name: &str) -> Result<(), PanelError> {
+        self.panel.add_category(id, name)
+    }
+
+    /// [`MasterPanel::rename_category`] (no entry changes).
+    pub fn rename_category(&mut self, id: &CategoryId, name: &str) -> Result<(), PanelError> {
+        self.panel.rename_category(id, name)
+    }
+
+    /// [`MasterPanel::reorder_categories`] (no entry changes).
+    pub fn reorder_categories(&mut self, order: &[CategoryId]) -> Result<(), PanelError> {
+        self.panel.reorder_categories(order)
+    }
+
+    /// [`MasterPanel::remove_category`]: the entries filed under it change too.
+    pub fn remove_category(
+        &mut self,
+        id: &CategoryId,
+        now: Timestamp,
+    ) -> Result<CategoryId, PanelError> {
+        let moved: Vec<EntryId> = self
+            .panel
+            .entries
+            .iter()
+            .filter(|e| e.entry.category == *id)
+            .map(|e| e.entry.id.clone())
+            .collect();
+        let fallback = self.panel.remove_category(id, now)?;
+        for entry in &moved {
+            self.touch(entry);
+        }
+        Ok(fallback)
+    }
+}

@@ -6,9 +6,9 @@ use backstory_crdt::automerge::{Automerge, ChangeHash};
 use backstory_crdt::changes::heads_to_strings;
 use backstory_crdt::feedback::{self, Comment, Message, Receipt, Signal};
 use backstory_crdt::{
-    CategoryId, DefaultCategory, Entry, EntryId, EntryState, KeptChanges, Kind, MasterEntry,
-    MasterPanel, PanelError, Source, Timestamp, Visibility, apply_published, changes_since,
-    new_outbox, publish, read_panel,
+    CategoryId, DefaultCategory, Entry, EntryId, EntryState, KeptChanges, Kind, MasterEdit,
+    MasterEntry, MasterPanel, PanelError, Source, Timestamp, Visibility, apply_published,
+    changes_since, new_outbox, publish, read_panel,
 };
 
 fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
@@ -63,6 +63,54 @@ fn removing_a_category_moves_its_entries_to_the_fallback() {
     assert_eq!(m.entries[0].entry.category, fallback);
     assert_eq!(m.entries[0].entry.text, "hiking");
     assert_eq!(m.categories.len(), 6);
+}
+
+#[test]
+fn an_edit_counts_every_entry_it_changes_and_no_other() {
+    let mut m = MasterPanel::default();
+    for (i, id) in ["e1", "e2", "e3"].into_iter().enumerate() {
+        m.add_entry(text_entry(id, id, i as i64)).unwrap();
+    }
+    let mut e = MasterEdit::new(&mut m);
+    e.move_entry(
+        &EntryId::new("e2"),
+        DefaultCategory::Travel.id(),
+        Timestamp(5),
+    )
+    .unwrap();
+    e.set_text(&EntryId::new("e2"), "again".into(), Timestamp(6))
+        .unwrap();
+    // Refused changes change nothing, so count nothing.
+    assert!(
+        e.set_text(&EntryId::new("nope"), "x".into(), Timestamp(7))
+            .is_err()
+    );
+    e.add_category(CategoryId::new("c1"), "Podcasts").unwrap();
+    assert_eq!(e.touched(), [EntryId::new("e2")]);
+    e.add_entry(text_entry("e4", "new", 9)).unwrap();
+    e.remove_entry(&EntryId::new("e1")).unwrap();
+    assert_eq!(
+        e.touched(),
+        [EntryId::new("e2"), EntryId::new("e4"), EntryId::new("e1")]
+    );
+
+    // Removing a category changes the entries filed under it, and only those.
+    let mut e = MasterEdit::new(&mut m);
+    e.move_entry(
+        &EntryId::new("e4"),
+        DefaultCategory::Travel.id(),
+        Timestamp(10),
+    )
+    .unwrap();
+    let mut e = MasterEdit::new(&mut m);
+    e.remove_category(&DefaultCategory::Travel.id(), Timestamp(11))
+        .unwrap();
+    assert_eq!(e.touched(), [EntryId::new("e2"), EntryId::new("e4")]);
+    assert!(
+        m.entries
+            .iter()
+            .all(|x| x.entry.category != DefaultCategory::Travel.id())
+    );
 }
 
 #[test]

@@ -171,9 +171,27 @@ async fn many_contacts(dir: &Path, contacts: usize, entries: usize) {
     close(engine).await;
 }
 
+/// Bytes this process has handed to `write` and its kin so far (`wchar` of `/proc/self/io`): the
+/// store's writes, for an engine alone in the process with nothing to send.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// What an author's edits cost: each edit's time, sorted, and the bytes written per edit.
+struct Edits {
+    times: Vec<f64>,
+    bytes: f64,
+}
+
 /// An author's panel for "Viewer" with one entry edited `edits` times, or `entries` entries;
 /// exported to `file`. Returns the time the author's own panel takes to open after a restart.
-async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> (f64, Vec<f64>) {
+async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> (f64, Edits) {
     let engine = open(dir).await;
     engine
         .run(op::AddContact {
@@ -194,9 +212,14 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
     }
     let entry = last.unwrap();
     let mut times = Vec::with_capacity(edits);
+    let written = bytes_written();
     for i in 0..edits {
         let edit = EntryEdit {
-            text: Some(format!("the same entry, told for the {i}th time")),
+            // Of a length that changes, as an edit's text usually does.
+            text: Some(format!(
+                "the same entry, told for the {i}th time{}",
+                "!".repeat(i % 4)
+            )),
             ..EntryEdit::default()
         };
         let t = Instant::now();
@@ -209,6 +232,7 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
             .unwrap();
         times.push(ms(t.elapsed()));
     }
+    let bytes = (bytes_written() - written) as f64 / edits.max(1) as f64;
     times.sort_by(f64::total_cmp);
     close(engine).await;
     let engine = open(dir).await;
@@ -228,7 +252,7 @@ async fn author_panel(dir: &Path, file: &Path, entries: usize, edits: usize) -> 
         .await
         .unwrap();
     close(engine).await;
-    (opened, times)
+    (opened, Edits { times, bytes })
 }
 
 /// Imports `file` as the panel of "Author" on a fresh device; restarts with the view of it the
@@ -355,13 +379,15 @@ async fn main() {
 
     // A panel of `panel` entries, and its baseline of one entry, opened in the viewer.
     // Its last entry is edited 50 times first: what one edit costs as the panel grows.
-    let (mut opened, mut unkept, mut edit) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut opened, mut unkept, mut edit, mut written) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for n in [1, panel] {
         let author = root.join(format!("author-{n}"));
         let viewer = root.join(format!("viewer-{n}"));
         let file = root.join(format!("panel-{n}.backstory"));
-        let (_, times) = author_panel(&author, &file, n, 50).await;
-        edit.push(times[times.len() / 2]);
+        let (_, edits) = author_panel(&author, &file, n, 50).await;
+        edit.push(edits.times[edits.times.len() / 2]);
+        written.push(edits.bytes);
         let (without, ms, _, shown) = viewer_opens(&viewer, &file).await;
         assert_eq!(shown, n);
         opened.push(ms);
@@ -379,6 +405,12 @@ async fn main() {
     line("edit_in_1_entry_panel_p50", edit[0], "ms");
     line("edit_in_1000_entry_panel_p50", edit[1], "ms");
     line("edit_in_1000_over_1_entry_panel", edit[1] / edit[0], "x");
+    line("edit_in_1_entry_panel_bytes_written", written[0], "bytes");
+    line(
+        "edit_in_1000_entry_panel_bytes_written",
+        written[1],
+        "bytes",
+    );
 
     // One entry edited `history` times.
     let author = root.join("history-author");

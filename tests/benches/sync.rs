@@ -246,11 +246,13 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ann.traffic();
     let after_b = bob.traffic();
-    let master_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))
+    let entry_size: i64 = rusqlite::Connection::open(da.path().join("backstory.db"))
         .unwrap()
-        .query_row("SELECT max(length(panel)) FROM masters", [], |r| r.get(0))
+        .query_row("SELECT max(length(data)) FROM master_entries", [], |r| {
+            r.get(0)
+        })
         .unwrap();
-    let commit_p50 = percentile(&durable_commits(da.path(), master_size as usize), 0.5);
+    let commit_p50 = percentile(&durable_commits(da.path(), entry_size as usize), 0.5);
     line("durable_commit_p50", commit_p50, "ms");
     let (p50, p99) = p50_p99("edit_to_visible", &lat);
     let small_panel_p50 = p50;

@@ -367,8 +367,9 @@ fn populated() -> tempfile::TempDir {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(4);
     for i in 0..30 {
-        // Words that do not compress, so the documents span pages too.
-        let words: Vec<String> = (0..200)
+        // Words that do not compress, so the documents span pages too, and each entry of the
+        // panel more than a page.
+        let words: Vec<String> = (0..600)
             .map(|_| format!("{:x}", rng.random::<u32>()))
             .collect();
         let text = format!("entry {i} for Bob: {}", words.join(" "));
@@ -494,7 +495,7 @@ fn a_damaged_store_is_served_or_refused_clearly_never_with_a_panic() {
     // None cuts the file to half its size; a table's name flips bits in that table's pages.
     let damages = [
         ("cut to half its size", None),
-        ("bits flipped in the panels' pages", Some("masters")),
+        ("bits flipped in the panels' pages", Some("master_entries")),
         ("bits flipped in the documents' pages", Some("docs")),
     ];
     for (what, damage) in damages {

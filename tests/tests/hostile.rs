@@ -384,12 +384,19 @@ async fn media_stop_at_the_size_their_entry_announced() {
     {
         let db = rusqlite::Connection::open(ann.path().join("backstory.db")).unwrap();
         let panel: String = db
-            .query_row("SELECT panel FROM masters", [], |r| r.get(0))
+            .query_row(
+                "SELECT data FROM master_entries WHERE entry = ?1",
+                [&entry],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(panel.contains("\"size\":300000"), "{panel}");
         let lying = panel.replace("\"size\":300000", "\"size\":1000");
-        db.execute("UPDATE masters SET panel = ?1", [lying])
-            .unwrap();
+        db.execute(
+            "UPDATE master_entries SET data = ?1 WHERE entry = ?2",
+            [&lying, &entry],
+        )
+        .unwrap();
     }
     ann.start();
     let announced = backstory_tests::eventually(Duration::from_secs(20), || {

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use backstory_crdt::automerge::ChangeHash;
 use backstory_crdt::{
-    CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEntry, MasterPanel, PanelError,
-    Published, Source, Timestamp, Visibility, Written, apply_published_after, publish, read_panel,
+    CategoryId, DefaultCategory, Entry, EntryId, Kind, MasterEdit, MasterEntry, MasterPanel,
+    PanelError, Published, Source, Timestamp, Visibility, Written, apply_published_after, publish,
+    read_panel,
 };
 use samod::DocHandle;
 use tokio::sync::Notify;
@@ -73,9 +74,9 @@ const WRITTEN_KEPT: usize = 64;
 /// How many masters are kept decoded: the panels being edited now.
 const MASTERS_KEPT: usize = 8;
 
-/// What a change to a master gives back: its result, and the entry it added or removed (so the
-/// entry index keeps in step).
-type Changed<T> = Result<(T, Option<EntryId>, Option<EntryId>), EngineError>;
+/// What a change to a master gives back: its result. The entries it changed are counted by the
+/// [`MasterEdit`] it is made through, and saved alone.
+type Changed<T> = Result<T, EngineError>;
 
 /// The change a publication wrote into an outbox, if it wrote one: the document and its heads.
 type Outboxed = Option<(DocHandle, Vec<ChangeHash>)>;
@@ -287,7 +288,7 @@ impl Panels {
     async fn change<T: Send + 'static>(
         &self,
         contact: &Contact,
-        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
+        f: impl FnOnce(&mut MasterEdit<'_>) -> Changed<T> + Send + 'static,
     ) -> Result<T, EngineError> {
         let c = contact.clone();
         let (out, _) = self.change_whose(move |_| Ok(c), f).await?;
@@ -299,7 +300,7 @@ impl Panels {
     async fn change_holding<T: Send + 'static>(
         &self,
         entry: &EntryId,
-        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
+        f: impl FnOnce(&mut MasterEdit<'_>) -> Changed<T> + Send + 'static,
     ) -> Result<(T, Contact), EngineError> {
         let e = entry.clone();
         self.change_whose(
@@ -314,7 +315,7 @@ impl Panels {
     async fn change_whose<T: Send + 'static>(
         &self,
         whose: impl FnOnce(&crate::store::Store) -> Result<Contact, EngineError> + Send + 'static,
-        f: impl FnOnce(&mut MasterPanel) -> Changed<T> + Send + 'static,
+        f: impl FnOnce(&mut MasterEdit<'_>) -> Changed<T> + Send + 'static,
     ) -> Result<(T, Contact), EngineError> {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;
@@ -330,11 +331,11 @@ impl Panels {
                     Some(master) => master,
                     None => s.master(&contact.id)?,
                 };
-                let (out, added, removed) = f(&mut master)?;
+                let mut edit = MasterEdit::new(&mut master);
+                let out = f(&mut edit)?;
+                let touched = edit.touched().to_vec();
                 // Without a sync of its own: the outbox's change, written next, syncs it.
-                s.unsynced(|u| {
-                    u.save_master(&contact.id, &master, added.as_ref(), removed.as_ref())
-                })?;
+                s.unsynced(|u| u.save_master(&contact.id, &master, &touched))?;
                 crate::stage::reached(crate::stage::COMMIT);
                 Ok::<_, EngineError>((out, contact, master))
             })
@@ -378,7 +379,7 @@ impl Panels {
         self.change(contact, move |m| {
             let category = match new.category {
                 Some(c) => c,
-                None => default_category(m, &new.kind),
+                None => default_category(&*m, &new.kind),
             };
             // Creation order is total, even when the clock stands still or steps back.
             let created = m
@@ -400,7 +401,7 @@ impl Panels {
                 visibility: new.visibility,
                 note: new.note,
             })?;
-            Ok(((), Some(entry_id), None))
+            Ok(())
         })
         .await?;
         self.device.emit(Event::EntryPosted {
@@ -428,7 +429,7 @@ impl Panels {
                 if let Some(rule) = edit.visibility {
                     m.set_visibility(&id, rule)?;
                 }
-                Ok(((), None, None))
+                Ok(())
             })
             .await?;
         self.device.emit(Event::EntryEdited {
@@ -449,7 +450,7 @@ impl Panels {
         let t = self.device.now();
         self.change(contact, move |m| {
             m.set_snapshot(&id, taken.snapshot, taken.note, t)?;
-            Ok(((), None, None))
+            Ok(())
         })
         .await?;
         self.device.emit(Event::EntryEdited {
@@ -465,7 +466,7 @@ impl Panels {
         let ((), contact) = self
             .change_holding(entry, move |m| {
                 m.remove_entry(&id)?;
-                Ok(((), None, Some(id)))
+                Ok(())
             })
             .await?;
         self.device.emit(Event::EntryRemoved {
@@ -485,7 +486,7 @@ impl Panels {
         let (cid, name) = (id.clone(), name.to_string());
         self.change(contact, move |m| {
             m.add_category(cid, &name)?;
-            Ok(((), None, None))
+            Ok(())
         })
         .await?;
         self.categories_changed(contact);
@@ -502,7 +503,7 @@ impl Panels {
         let (cid, name) = (category.clone(), name.to_string());
         self.change(contact, move |m| {
             m.rename_category(&cid, &name)?;
-            Ok(((), None, None))
+            Ok(())
         })
         .await?;
         self.categories_changed(contact);
@@ -526,7 +527,7 @@ impl Panels {
             let moved = order.remove(from);
             order.insert(position.min(order.len()), moved);
             m.reorder_categories(&order)?;
-            Ok(((), None, None))
+            Ok(())
         })
         .await?;
         self.categories_changed(contact);
@@ -542,9 +543,7 @@ impl Panels {
         let cid = category.clone();
         let t = self.device.now();
         let fallback = self
-            .change(contact, move |m| {
-                Ok((m.remove_category(&cid, t)?, None, None))
-            })
+            .change(contact, move |m| Ok(m.remove_category(&cid, t)?))
             .await?;
         self.categories_changed(contact);
         Ok(fallback)

@@ -90,7 +90,7 @@ impl Store {
         contact: &Contact,
         master: &MasterPanel,
     ) -> Result<Result<(), InviteRefusal>, StoreError> {
-        let panel = serde_json::to_string(master).map_err(|e| self.decode("panel", e))?;
+        let master = self.encode_master(master)?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let row: Option<(i64, Option<i64>)> = tx
@@ -112,7 +112,7 @@ impl Store {
             params![secret_hash, now, contact.peer],
         )
         .map_err(|e| self.err(e))?;
-        Self::insert_contact_in(&tx, contact, &panel).map_err(|e| self.err(e))?;
+        Self::insert_contact_in(&tx, contact, &master).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(Ok(()))
     }
