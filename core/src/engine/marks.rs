@@ -51,11 +51,10 @@ pub(crate) fn comment_audio(feedback: &Feedback) -> BTreeSet<String> {
         .collect()
 }
 
-/// What a publication left in an outbox: the document, its heads, the projection's digest.
+/// What a publication left in an outbox: the document and its heads.
 pub(crate) struct Outboxed {
     pub(crate) handle: DocHandle,
     pub(crate) heads: Vec<ChangeHash>,
-    pub(crate) projection: [u8; 32],
 }
 
 /// The marks of all outboxes; cheap to clone.
@@ -65,6 +64,9 @@ pub(crate) struct Marks {
     storage: DocStorage,
     /// The latest turn per contact: a mark is written only by the latest, under this lock.
     turns: Arc<tokio::sync::Mutex<HashMap<ContactId, u64>>>,
+    /// The projection each contact's latest publication wrote, with its turn, until that turn's
+    /// mark digests it (or gives up): one per contact however many publications wait.
+    projections: Arc<std::sync::Mutex<HashMap<ContactId, (u64, Published)>>>,
 }
 
 impl Marks {
@@ -73,6 +75,20 @@ impl Marks {
             device,
             storage,
             turns: Arc::default(),
+            projections: Arc::default(),
+        }
+    }
+
+    fn projections(&self) -> std::sync::MutexGuard<'_, HashMap<ContactId, (u64, Published)>> {
+        self.projections.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the projection `turn` wrote, if no later publication replaced it.
+    fn take_projection(&self, contact: &ContactId, turn: u64) -> Option<Published> {
+        let mut projections = self.projections();
+        match projections.get(contact) {
+            Some((t, _)) if *t == turn => projections.remove(contact).map(|(_, p)| p),
+            _ => None,
         }
     }
 
@@ -120,13 +136,24 @@ impl Marks {
         Ok(())
     }
 
-    /// Marks the outbox once what the publication of `turn` left in it is durable (in the
-    /// background).
-    pub(crate) fn after(&self, contact: &ContactId, turn: u64, published: Outboxed) {
+    /// Marks the outbox once what the publication of `turn` (the projection `projection`) left
+    /// in it is durable (in the background).
+    pub(crate) fn after(
+        &self,
+        contact: &ContactId,
+        turn: u64,
+        outboxed: Outboxed,
+        projection: Published,
+    ) {
+        self.projections()
+            .insert(contact.clone(), (turn, projection));
         let marks = self.clone();
         let contact = contact.clone();
         tokio::spawn(async move {
-            if let Err(e) = marks.mark(&contact, turn, published).await {
+            let marked = marks.mark(&contact, turn, outboxed).await;
+            // Whatever the outcome, the projection is not kept for a mark that will not come.
+            drop(marks.take_projection(&contact, turn));
+            if let Err(e) = marked {
                 tracing::debug!("no outbox mark for {contact}: {e}");
             }
         });
@@ -165,9 +192,16 @@ impl Marks {
             .handle
             .with_document_async(|d| read_feedback(d))
             .await??;
+        let Some(projection) = self.take_projection(contact, turn) else {
+            return Ok(());
+        };
+        let projection = self
+            .device
+            .blocking(move |_| Ok::<_, crate::store::StoreError>(digest(&projection)))
+            .await?;
         let mark = OutboxMark {
             outbox: doc.to_string(),
-            projection: published.projection,
+            projection,
             chunks,
             comment_audio: comment_audio(&feedback).into_iter().collect(),
         };

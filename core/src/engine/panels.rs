@@ -216,16 +216,15 @@ impl Panels {
         let now = self.device.now();
         self.scheduled(contact, &published);
         let (visible, next_change) = (published.entries.len(), published.next_change);
-        let projection = marks::digest(&published);
         let handle = self.docs.get(&contact.outbox).await?;
         // The turn is taken before the write: no mark waiting for an earlier publication can
         // then list this one's chunks (see `marks`).
         let turn = self.docs.marks().turn(&contact.id).await;
         let last = self.written().remove(&contact.outbox);
-        let (changed, heads, written) = handle
+        let (changed, heads, written, published) = handle
             .with_document_async(move |doc| {
                 apply_published_after(doc, &published, now, last)
-                    .map(|(c, written)| (c, doc.get_heads(), written))
+                    .map(|(c, written)| (c, doc.get_heads(), written, published))
             })
             .await??;
         if let Some(written) = written {
@@ -239,12 +238,11 @@ impl Panels {
         }
         crate::stage::reached(crate::stage::OUTBOX);
         let wrote = changed.is_some().then(|| (handle.clone(), heads.clone()));
-        let outboxed = marks::Outboxed {
-            handle,
-            heads,
-            projection,
-        };
-        self.docs.marks().after(&contact.id, turn, outboxed);
+        let outboxed = marks::Outboxed { handle, heads };
+        // Digested by the mark, later and only for the last of a burst: off the edit's way.
+        self.docs
+            .marks()
+            .after(&contact.id, turn, outboxed, published);
         if wrote.is_some() {
             self.device.emit(Event::PanelPublished {
                 contact: contact.id.clone(),
