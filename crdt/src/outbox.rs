@@ -445,11 +445,14 @@ pub fn apply_published_after(
     let categories: Vec<CategoryDoc> = published.categories.iter().map(CategoryDoc::from).collect();
     let heads = doc.get_heads();
     let last = last.filter(|w| w.heads == heads && w.categories == categories);
+    let before = last.map(|l| l.entries);
+    // Against nothing (a first publication), every entry is new.
+    let diff = Diff::between(before.as_ref().unwrap_or(&HashMap::new()), published);
     let result = doc
         .transact_with(
             |_| at(now),
-            |tx| match &last {
-                Some(last) => write_changed(tx, published, &last.entries),
+            |tx| match &before {
+                Some(before) => write_changed(tx, published, before, &diff),
                 None => write_all(tx, published, &categories),
             },
         )
@@ -459,26 +462,64 @@ pub fn apply_published_after(
     let written = result.result.then(|| Written {
         heads: doc.get_heads(),
         categories,
-        entries: brought_forward(last.map(|l| l.entries).unwrap_or_default(), published),
+        entries: diff.bring_forward(before.unwrap_or_default(), published),
     });
     Ok((result.hash, written))
 }
 
-/// `entries` (by id) made to hold exactly the entries of `published`: those no longer there
-/// removed, those new or changed copied in (all of them into an empty map).
-fn brought_forward(
-    mut entries: HashMap<String, Entry>,
-    published: &Published,
-) -> HashMap<String, Entry> {
-    let now_there: std::collections::HashSet<&str> =
-        published.entries.iter().map(|e| e.id.as_str()).collect();
-    entries.retain(|id, _| now_there.contains(id.as_str()));
-    for e in &published.entries {
-        if entries.get(e.id.as_str()) != Some(e) {
+/// How a publication differs from what the last one wrote: found in one pass over it.
+struct Diff {
+    /// The published entries new or changed, by position.
+    changed: Vec<usize>,
+    /// The ids written last that are no longer published.
+    removed: Vec<String>,
+}
+
+impl Diff {
+    fn between(before: &HashMap<String, Entry>, published: &Published) -> Self {
+        let (mut kept, mut changed) = (0, Vec::new());
+        for (i, e) in published.entries.iter().enumerate() {
+            match before.get(e.id.as_str()) {
+                Some(was) => {
+                    kept += 1;
+                    if was != e {
+                        changed.push(i);
+                    }
+                }
+                None => changed.push(i),
+            }
+        }
+        // Entry ids are unique in a panel: when every one written last is still published,
+        // none was removed, and no set of the published ids is needed to find out.
+        let removed = if kept == before.len() {
+            Vec::new()
+        } else {
+            let now_there: std::collections::HashSet<&str> =
+                published.entries.iter().map(|e| e.id.as_str()).collect();
+            before
+                .keys()
+                .filter(|id| !now_there.contains(id.as_str()))
+                .cloned()
+                .collect()
+        };
+        Self { changed, removed }
+    }
+
+    /// `entries`, what the last publication wrote, made to hold exactly those of `published`.
+    fn bring_forward(
+        &self,
+        mut entries: HashMap<String, Entry>,
+        published: &Published,
+    ) -> HashMap<String, Entry> {
+        for id in &self.removed {
+            entries.remove(id);
+        }
+        for &i in &self.changed {
+            let e = &published.entries[i];
             entries.insert(e.id.to_string(), e.clone());
         }
+        entries
     }
-    entries
 }
 
 /// The panel's map of entries.
@@ -550,20 +591,23 @@ fn write_all(
 }
 
 /// Brings the document's panel from `before` (what the last publication wrote, and the
-/// document still holds) to `published`: only entries that differ are read back and written.
+/// document still holds) to `published`: only the entries `diff` found to differ are read back
+/// and written.
 fn write_changed(
     tx: &mut automerge::transaction::Transaction<'_>,
     published: &Published,
     before: &HashMap<String, Entry>,
+    diff: &Diff,
 ) -> Result<bool, DocError> {
     let Some(entries) = entries_obj(tx)? else {
         return Ok(false);
     };
-    delete_unpublished(tx, &entries, before.keys(), published)?;
-    for e in &published.entries {
+    for id in &diff.removed {
+        tx.delete(&entries, id.as_str())?;
+    }
+    for e in diff.changed.iter().map(|&i| &published.entries[i]) {
         let id = e.id.as_str();
         match before.get(id) {
-            Some(was) if was == e => {}
             // The document holds what `before` says: this entry, as it was.
             Some(_) => {
                 let mut existing: EntryDoc = hydrate_prop(&*tx, &entries, id)?;
