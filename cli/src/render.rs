@@ -399,6 +399,7 @@ impl Out {
                     .entries
                     .iter()
                     .filter(|e| e.state != EntryState::Seen)
+                    .map(|e| &**e)
                     .collect();
                 return self.json(&serde_json::json!({
                     "contact": p.contact, "shared": p.shared, "entries": changed,
@@ -418,7 +419,8 @@ impl Out {
             n => format!("{n} updates since you last looked"),
         };
         say!("{name}'s panel for you — {unseen}");
-        let shown = |e: &&ChangedEntry| !(since_last && e.state == EntryState::Seen);
+        let shown =
+            |e: &&std::sync::Arc<ChangedEntry>| !(since_last && e.state == EntryState::Seen);
         for (c, entries) in by_category(&p.changes.categories, &p.changes.entries, |e| {
             &e.entry.category
         }) {

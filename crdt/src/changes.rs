@@ -2,6 +2,7 @@
 //! and each entry's text split into spans attributed to the change (edit session) that wrote them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use automerge::{Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value, ValueRef};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,8 @@ pub struct PanelChanges {
     /// The panel's categories in display order.
     pub categories: Vec<crate::category::Category>,
     /// Every current entry, oldest first, with its state and spans.
-    pub entries: Vec<ChangedEntry>,
+    // Each is shared: a view brought forward copies only the entries a change touched.
+    pub entries: Vec<Arc<ChangedEntry>>,
     /// Entries that were there at the given heads and are gone now, as they were.
     pub removed: Vec<Entry>,
     /// The document's heads now: store them when the viewer has looked.
@@ -134,11 +136,11 @@ pub(crate) fn computed(doc: &Automerge, seen: &[ChangeHash]) -> Result<Computed,
             Some(_) => EntryState::Seen,
         };
         let spans = text_spans(doc, &entry.id, fresh.as_ref(), &mut times)?;
-        entries.push(ChangedEntry {
+        entries.push(Arc::new(ChangedEntry {
             entry: entry.clone(),
             state,
             spans,
-        });
+        }));
     }
     let current: HashSet<&EntryId> = now.entries.iter().map(|e| &e.id).collect();
     let removed = before

@@ -153,7 +153,7 @@ impl KeptChanges {
                 let old = shown.remove(at);
                 match old.state {
                     EntryState::New => None,
-                    EntryState::Seen => Some(old.entry),
+                    EntryState::Seen => Some(Arc::unwrap_or_clone(old).entry),
                     EntryState::Edited => match self.before.remove(&id) {
                         Some(b) => Some(b),
                         None => return Ok(false),
@@ -185,11 +185,11 @@ impl KeptChanges {
             shown.partition_point(|e| (e.entry.created, &e.entry.id) < (entry.created, &entry.id));
         shown.insert(
             at,
-            ChangedEntry {
+            Arc::new(ChangedEntry {
                 entry,
                 state,
                 spans,
-            },
+            }),
         );
         Ok(true)
     }
