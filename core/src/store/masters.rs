@@ -15,18 +15,30 @@ pub(super) struct Encoded {
     entries: Vec<(String, String)>,
 }
 
-impl Store {
-    pub(super) fn encode_master(&self, master: &MasterPanel) -> Result<Encoded, StoreError> {
-        let json = |e: serde_json::Error| self.decode("panel", e);
-        Ok(Encoded {
-            categories: serde_json::to_string(&master.categories).map_err(json)?,
+impl Encoded {
+    fn of(master: &MasterPanel) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            categories: serde_json::to_string(&master.categories)?,
             entries: master
                 .entries
                 .iter()
                 .map(|e| Ok((e.entry.id.as_str().to_string(), serde_json::to_string(e)?)))
-                .collect::<Result<_, serde_json::Error>>()
-                .map_err(json)?,
+                .collect::<Result<_, serde_json::Error>>()?,
         })
+    }
+
+    /// Writes every entry, in order, into the contact's rows.
+    fn put_entries(&self, conn: &Connection, contact: &str) -> rusqlite::Result<()> {
+        for (entry, data) in &self.entries {
+            put_entry(conn, contact, entry, data)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    pub(super) fn encode_master(&self, master: &MasterPanel) -> Result<Encoded, StoreError> {
+        Encoded::of(master).map_err(|e| self.decode("panel", e))
     }
 
     /// The master panel for a contact.
@@ -134,10 +146,7 @@ pub(super) fn insert_master(
         "INSERT INTO masters (contact, categories) VALUES (?1, ?2)",
         params![contact, master.categories],
     )?;
-    for (entry, data) in &master.entries {
-        put_entry(conn, contact, entry, data)?;
-    }
-    Ok(())
+    master.put_entries(conn, contact)
 }
 
 /// Schema 8: each master panel, stored until then as one value, is split into its categories
@@ -159,22 +168,12 @@ pub(super) fn split_masters(conn: &Connection) -> Result<(), SplitError> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (contact, json) in panels {
-        let master: MasterPanel = serde_json::from_str(&json)?;
+        let master = Encoded::of(&serde_json::from_str(&json)?)?;
         conn.execute(
             "UPDATE masters SET categories = ?2 WHERE contact = ?1",
-            params![contact, serde_json::to_string(&master.categories)?],
+            params![contact, master.categories],
         )?;
-        for (pos, e) in master.entries.iter().enumerate() {
-            conn.execute(
-                "INSERT INTO master_entries (entry, contact, pos, data) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    e.entry.id.as_str(),
-                    contact,
-                    i64::try_from(pos).unwrap_or(i64::MAX),
-                    serde_json::to_string(e)?
-                ],
-            )?;
-        }
+        master.put_entries(conn, &contact)?;
     }
     Ok(())
 }
