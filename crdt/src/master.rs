@@ -2,6 +2,8 @@
 //!
 //! `publish` projects it to what the viewer may see at a given instant.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::category::{Category, default_categories, fallback_category};
@@ -11,8 +13,10 @@ use crate::ids::{CategoryId, EntryId, Timestamp};
 /// One entry of the master panel with its rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasterEntry {
-    /// The entry as it would be published.
-    pub entry: Entry,
+    /// The entry as it would be published: shared with the projections that publish it, so a
+    /// publication copies no entry, and one that an edit did not touch is the same allocation
+    /// as the last publication's (see `Diff` in the outbox).
+    pub entry: Arc<Entry>,
     /// Who may see it, and when.
     pub visibility: Visibility,
     /// A note for the author alone, never published: why a link has no snapshot, say.
@@ -73,8 +77,8 @@ pub enum PanelError {
 pub struct Published {
     /// Categories in display order.
     pub categories: Vec<Category>,
-    /// The visible entries, in creation order.
-    pub entries: Vec<Entry>,
+    /// The visible entries, in creation order, shared with the master.
+    pub entries: Vec<Arc<Entry>>,
     /// The next instant at which `publish` gives a different answer, if any.
     pub next_change: Option<Timestamp>,
 }
@@ -83,7 +87,7 @@ pub struct Published {
 ///
 /// Hidden and not-yet-revealed entries are absent, not flagged.
 pub fn publish(master: &MasterPanel, now: Timestamp) -> Published {
-    let entries: Vec<Entry> = master
+    let entries: Vec<Arc<Entry>> = master
         .entries
         .iter()
         .filter(|e| e.visibility.is_visible_at(now))
@@ -139,7 +143,7 @@ impl MasterPanel {
     pub fn add_entry(&mut self, entry: MasterEntry) -> Result<(), PanelError> {
         self.require_category(&entry.entry.category)?;
         if self.entry(&entry.entry.id).is_some() {
-            return Err(PanelError::DuplicateEntry(entry.entry.id));
+            return Err(PanelError::DuplicateEntry(entry.entry.id.clone()));
         }
         self.entries.push(entry);
         Ok(())
@@ -152,9 +156,9 @@ impl MasterPanel {
         text: String,
         now: Timestamp,
     ) -> Result<(), PanelError> {
-        let e = self.entry_mut(id)?;
-        e.entry.text = text;
-        e.entry.edited = now;
+        let e = Arc::make_mut(&mut self.entry_mut(id)?.entry);
+        e.text = text;
+        e.edited = now;
         Ok(())
     }
 
@@ -166,9 +170,9 @@ impl MasterPanel {
         now: Timestamp,
     ) -> Result<(), PanelError> {
         self.require_category(&category)?;
-        let e = self.entry_mut(id)?;
-        e.entry.category = category;
-        e.entry.edited = now;
+        let e = Arc::make_mut(&mut self.entry_mut(id)?.entry);
+        e.category = category;
+        e.edited = now;
         Ok(())
     }
 
@@ -181,12 +185,15 @@ impl MasterPanel {
         now: Timestamp,
     ) -> Result<(), PanelError> {
         let e = self.entry_mut(id)?;
-        let Kind::Link { snapshot: kept, .. } = &mut e.entry.kind else {
+        if !matches!(e.entry.kind, Kind::Link { .. }) {
             return Err(PanelError::NotALink(id.clone()));
-        };
-        *kept = snapshot;
+        }
+        let entry = Arc::make_mut(&mut e.entry);
+        if let Kind::Link { snapshot: kept, .. } = &mut entry.kind {
+            *kept = snapshot;
+        }
+        entry.edited = now;
         e.note = note;
-        e.entry.edited = now;
         Ok(())
     }
 
@@ -269,8 +276,9 @@ impl MasterPanel {
         self.categories.retain(|c| c.id != *id);
         for e in &mut self.entries {
             if e.entry.category == *id {
-                e.entry.category = fallback.clone();
-                e.entry.edited = now;
+                let entry = Arc::make_mut(&mut e.entry);
+                entry.category = fallback.clone();
+                entry.edited = now;
             }
         }
         Ok(fallback)

@@ -2,6 +2,7 @@
 //! feedback on the contact's panel, and chat messages. One writer (the author), read by the contact.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use automerge::transaction::CommitOptions;
 use automerge::transaction::Transactable;
@@ -430,7 +431,7 @@ pub fn apply_published(
 pub struct Written {
     heads: Vec<ChangeHash>,
     categories: Vec<CategoryDoc>,
-    entries: HashMap<String, Entry>,
+    entries: HashMap<String, Arc<Entry>>,
 }
 
 /// [`apply_published`] against what the last publication wrote (`last`, from the previous call
@@ -476,13 +477,15 @@ struct Diff {
 }
 
 impl Diff {
-    fn between(before: &HashMap<String, Entry>, published: &Published) -> Self {
+    fn between(before: &HashMap<String, Arc<Entry>>, published: &Published) -> Self {
         let (mut kept, mut changed) = (0, Vec::new());
         for (i, e) in published.entries.iter().enumerate() {
             match before.get(e.id.as_str()) {
                 Some(was) => {
                     kept += 1;
-                    if was != e {
+                    // An entry no change touched is the very one written last: no need to
+                    // compare it field by field.
+                    if !Arc::ptr_eq(was, e) && was != e {
                         changed.push(i);
                     }
                 }
@@ -508,9 +511,9 @@ impl Diff {
     /// `entries`, what the last publication wrote, made to hold exactly those of `published`.
     fn bring_forward(
         &self,
-        mut entries: HashMap<String, Entry>,
+        mut entries: HashMap<String, Arc<Entry>>,
         published: &Published,
-    ) -> HashMap<String, Entry> {
+    ) -> HashMap<String, Arc<Entry>> {
         for id in &self.removed {
             entries.remove(id);
         }
@@ -596,7 +599,7 @@ fn write_all(
 fn write_changed(
     tx: &mut automerge::transaction::Transaction<'_>,
     published: &Published,
-    before: &HashMap<String, Entry>,
+    before: &HashMap<String, Arc<Entry>>,
     diff: &Diff,
 ) -> Result<bool, DocError> {
     let Some(entries) = entries_obj(tx)? else {

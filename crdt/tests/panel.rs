@@ -2,18 +2,20 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+use std::sync::Arc;
+
 use backstory_crdt::automerge::{Automerge, ChangeHash};
 use backstory_crdt::changes::heads_to_strings;
 use backstory_crdt::feedback::{self, Comment, Message, Receipt, Signal};
 use backstory_crdt::{
     CategoryId, DefaultCategory, Entry, EntryId, EntryState, KeptChanges, Kind, MasterEdit,
     MasterEntry, MasterPanel, PanelError, Source, Timestamp, Visibility, apply_published,
-    changes_since, new_outbox, publish, read_panel,
+    apply_published_after, changes_since, new_outbox, publish, read_panel,
 };
 
 fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
     MasterEntry {
-        entry: Entry {
+        entry: Arc::new(Entry {
             id: EntryId::new(id),
             category: DefaultCategory::Activities.id(),
             kind: Kind::Text,
@@ -21,7 +23,7 @@ fn text_entry(id: &str, text: &str, at: i64) -> MasterEntry {
             created: Timestamp(at),
             edited: Timestamp(at),
             source: Source::Manual,
-        },
+        }),
         visibility: Visibility::Visible,
         note: None,
     }
@@ -54,7 +56,7 @@ fn new_panels_have_the_seven_defaults_in_order() {
 fn removing_a_category_moves_its_entries_to_the_fallback() {
     let mut m = MasterPanel::default();
     let mut e = text_entry("e1", "hiking", 1);
-    e.entry.category = DefaultCategory::Travel.id();
+    Arc::make_mut(&mut e.entry).category = DefaultCategory::Travel.id();
     m.add_entry(e).unwrap();
     let fallback = m
         .remove_category(&DefaultCategory::Travel.id(), Timestamp(5))
@@ -114,6 +116,35 @@ fn an_edit_counts_every_entry_it_changes_and_no_other() {
 }
 
 #[test]
+fn a_publication_shares_the_masters_entries_and_an_edit_copies_only_its_own() {
+    let mut m = MasterPanel::default();
+    for (i, id) in ["e1", "e2", "e3"].into_iter().enumerate() {
+        m.add_entry(text_entry(id, id, i as i64)).unwrap();
+    }
+    let first = publish(&m, Timestamp(10));
+    for (p, e) in first.entries.iter().zip(&m.entries) {
+        assert!(Arc::ptr_eq(p, &e.entry), "{} was copied", e.entry.id);
+    }
+    // While the last publication holds them, an edit leaves it as it was and the untouched
+    // entries shared; the next publication holds the edited entry anew.
+    m.set_text(&EntryId::new("e2"), "edited".into(), Timestamp(11))
+        .unwrap();
+    assert_eq!(first.entries[1].text, "e2");
+    let next = publish(&m, Timestamp(12));
+    assert!(Arc::ptr_eq(&next.entries[0], &first.entries[0]));
+    assert!(!Arc::ptr_eq(&next.entries[1], &first.entries[1]));
+    assert!(Arc::ptr_eq(&next.entries[2], &first.entries[2]));
+    assert_eq!(next.entries[1].text, "edited");
+    // Written against the first, the panel read back is the second.
+    let mut doc = new_outbox("o", Timestamp(0)).unwrap();
+    let (_, last) = apply_published_after(&mut doc, &first, Timestamp(10), None).unwrap();
+    let (hash, _) = apply_published_after(&mut doc, &next, Timestamp(12), last).unwrap();
+    assert!(hash.is_some());
+    let want: Vec<Entry> = next.entries.iter().map(|e| Entry::clone(e)).collect();
+    assert_eq!(read_panel(&doc).unwrap().entries, want);
+}
+
+#[test]
 fn category_edits_are_validated() {
     let mut m = MasterPanel::default();
     m.add_category(CategoryId::new("c1"), "Podcasts").unwrap();
@@ -139,7 +170,7 @@ fn category_edits_are_validated() {
         Err(PanelError::LastCategory)
     );
     let mut e = text_entry("x", "x", 1);
-    e.entry.category = CategoryId::new("nope");
+    Arc::make_mut(&mut e.entry).category = CategoryId::new("nope");
     assert_eq!(
         m.add_entry(e),
         Err(PanelError::UnknownCategory(CategoryId::new("nope")))
@@ -180,7 +211,7 @@ fn only_categories_with_something_visible_are_published() {
     m.add_category(CategoryId::new("job"), "JOB-HUNT-MARKER")
         .unwrap();
     let mut secret = text_entry("s", "interview", 1);
-    secret.entry.category = CategoryId::new("job");
+    Arc::make_mut(&mut secret.entry).category = CategoryId::new("job");
     secret.visibility = Visibility::Hidden;
     m.add_entry(secret).unwrap();
     m.add_entry(text_entry("a", "shown", 2)).unwrap();
@@ -492,7 +523,7 @@ fn every_kind_round_trips_through_the_outbox() {
     let mut m = MasterPanel::default();
     for (i, kind) in kinds.iter().enumerate() {
         let mut e = text_entry(&format!("e{i}"), "caption", i as i64);
-        e.entry.kind = kind.clone();
+        Arc::make_mut(&mut e.entry).kind = kind.clone();
         m.add_entry(e).unwrap();
     }
     let mut doc = new_outbox("o", Timestamp(0)).unwrap();

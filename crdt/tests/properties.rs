@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+use std::sync::Arc;
+
 use backstory_crdt::automerge::{
     ActorId, Automerge, Change, ROOT, ReadDoc, ScalarValueRef, ValueRef,
 };
@@ -44,7 +46,7 @@ fn apply(doc: &mut Automerge, replica: usize, step: usize, op: &Op) {
     let view = read_panel(doc).expect("read");
     let mut p = Published {
         categories: view.categories,
-        entries: view.entries,
+        entries: view.entries.into_iter().map(Arc::new).collect(),
         next_change: None,
     };
     if p.categories.is_empty() {
@@ -70,7 +72,7 @@ fn change(
     match op {
         Op::Add { text, category } => {
             let category = cat(*category, p);
-            p.entries.push(Entry {
+            p.entries.push(Arc::new(Entry {
                 id: EntryId::new(format!("r{replica}s{step}")),
                 category,
                 kind: Kind::Text,
@@ -78,18 +80,18 @@ fn change(
                 created: now,
                 edited: now,
                 source: Source::Manual,
-            });
+            }));
         }
         Op::Edit { entry, text } if !p.entries.is_empty() => {
             let n = p.entries.len();
-            let e = &mut p.entries[entry % n];
+            let e = Arc::make_mut(&mut p.entries[entry % n]);
             e.text = text.clone();
             e.edited = now;
         }
         Op::Move { entry, category } if !p.entries.is_empty() => {
             let category = cat(*category, p);
             let n = p.entries.len();
-            p.entries[entry % n].category = category;
+            Arc::make_mut(&mut p.entries[entry % n]).category = category;
         }
         Op::Remove { entry } if !p.entries.is_empty() => {
             let n = p.entries.len();
@@ -157,7 +159,7 @@ proptest! {
             let shown = read_panel(&kept_doc).expect("read");
             prop_assert_eq!(&shown, &read_panel(&plain).expect("read"));
             prop_assert_eq!(&shown.categories, &p.categories);
-            let mut expected = p.entries.clone();
+            let mut expected: Vec<Entry> = p.entries.iter().map(|e| Entry::clone(e)).collect();
             expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
             prop_assert_eq!(&shown.entries, &expected);
         }
@@ -249,7 +251,7 @@ proptest! {
                 _ => Visibility::VisibleUntil(Timestamp(*t)),
             };
             m.add_entry(MasterEntry {
-                entry: Entry {
+                entry: Arc::new(Entry {
                     id: EntryId::new(format!("e{i}")),
                     category: DefaultCategory::Books.id(),
                     kind: Kind::Text,
@@ -257,7 +259,7 @@ proptest! {
                     created: Timestamp(i as i64),
                     edited: Timestamp(i as i64),
                     source: Source::Manual,
-                },
+                }),
                 visibility,
                 note: None,
             }).expect("add");
@@ -276,7 +278,8 @@ proptest! {
         // What reaches the outbox is exactly what was published.
         let mut doc = new_outbox("o", Timestamp(0)).expect("outbox");
         apply_published(&mut doc, &p, Timestamp(now)).expect("apply");
-        prop_assert_eq!(read_panel(&doc).expect("read").entries, p.entries);
+        let published: Vec<Entry> = p.entries.iter().map(|e| Entry::clone(e)).collect();
+        prop_assert_eq!(read_panel(&doc).expect("read").entries, published);
     }
 
     #[test]

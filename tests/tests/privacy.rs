@@ -141,7 +141,7 @@ async fn a_viewer_cannot_write_into_the_authors_panel() {
         entries[0].text = "defaced".into();
         let published = backstory_crdt::Published {
             categories: view.categories,
-            entries,
+            entries: entries.into_iter().map(std::sync::Arc::new).collect(),
             next_change: None,
         };
         backstory_crdt::apply_published(d, &published, backstory_crdt::Timestamp(1)).unwrap();
@@ -193,7 +193,7 @@ async fn a_viewer_cannot_write_into_the_authors_panel() {
         });
         let published = backstory_crdt::Published {
             categories: view.categories,
-            entries,
+            entries: entries.into_iter().map(std::sync::Arc::new).collect(),
             next_change: None,
         };
         backstory_crdt::apply_published(d, &published, backstory_crdt::Timestamp(2)).unwrap();

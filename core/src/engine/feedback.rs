@@ -128,7 +128,11 @@ impl Feedback {
     pub(super) async fn my_entries(&self, contact: &Contact) -> Result<Vec<Entry>, EngineError> {
         let id = contact.id.clone();
         let master = self.device.blocking(move |s| s.master(&id)).await?;
-        Ok(master.entries.into_iter().map(|e| e.entry).collect())
+        Ok(master
+            .entries
+            .into_iter()
+            .map(|e| std::sync::Arc::unwrap_or_clone(e.entry))
+            .collect())
     }
 
     /// Lets a contact fetch the recordings of my comments on their panel, and nothing else of

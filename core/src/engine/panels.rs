@@ -387,7 +387,7 @@ impl Panels {
                 .max()
                 .map_or(t, |last| t.max(last.plus_millis(1)));
             m.add_entry(MasterEntry {
-                entry: Entry {
+                entry: Arc::new(Entry {
                     id: entry_id.clone(),
                     category,
                     kind: new.kind,
@@ -395,7 +395,7 @@ impl Panels {
                     created,
                     edited: created,
                     source: new.source,
-                },
+                }),
                 visibility: new.visibility,
                 note: new.note,
             })?;
@@ -597,7 +597,7 @@ pub(crate) fn my_panel_view(contact: Contact, master: MasterPanel, now: Timestam
         .into_iter()
         .map(|e| MyEntry {
             visible_now: e.visibility.is_visible_at(now),
-            entry: e.entry,
+            entry: Arc::unwrap_or_clone(e.entry),
             visibility: e.visibility,
             note: e.note,
         })

@@ -191,6 +191,8 @@ pub(super) enum SplitError {
 mod tests {
     #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+    use std::sync::Arc;
+
     use backstory_crdt::{
         CategoryId, DefaultCategory, Entry, Kind, MasterEdit, Source, Timestamp, Visibility,
     };
@@ -210,7 +212,7 @@ mod tests {
 
     fn entry(id: &str, text: &str) -> MasterEntry {
         MasterEntry {
-            entry: Entry {
+            entry: Arc::new(Entry {
                 id: EntryId::new(id),
                 category: DefaultCategory::Travel.id(),
                 kind: Kind::Text,
@@ -218,7 +220,7 @@ mod tests {
                 created: Timestamp(2),
                 edited: Timestamp(2),
                 source: Source::Manual,
-            },
+            }),
             visibility: Visibility::Visible,
             note: None,
         }
@@ -281,7 +283,7 @@ mod tests {
         edit.set_text(&EntryId::new("e0"), "changed".into(), Timestamp(5))
             .unwrap();
         let mut taken = entry("b0", "taken");
-        taken.entry.category = DefaultCategory::Activities.id();
+        Arc::make_mut(&mut taken.entry).category = DefaultCategory::Activities.id();
         edit.add_entry(taken).unwrap();
         let touched = edit.touched().to_vec();
         assert!(

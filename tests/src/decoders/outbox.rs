@@ -231,12 +231,13 @@ fn build() -> Result<Automerge, DocError> {
     entries[3].source = Source::Watcher;
     let mut published = Published {
         categories,
-        entries,
+        entries: entries.into_iter().map(std::sync::Arc::new).collect(),
         next_change: None,
     };
     apply_published(&mut doc, &published, Timestamp(NOW))?;
-    published.entries[0].text = "hiking in the sun".into();
-    published.entries[0].edited = Timestamp(NOW + 1);
+    let first = std::sync::Arc::make_mut(&mut published.entries[0]);
+    first.text = "hiking in the sun".into();
+    first.edited = Timestamp(NOW + 1);
     apply_published(&mut doc, &published, Timestamp(NOW + 1000))?;
 
     let later = Timestamp(NOW + 2000);
