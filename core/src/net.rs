@@ -126,6 +126,7 @@ pub enum NetEvent {
 
 #[derive(Debug)]
 struct SyncProtocol {
+    me: EndpointId,
     acceptor: AcceptorHandle,
     traffic: Arc<Traffic>,
     presence: Presence,
@@ -141,7 +142,9 @@ impl ProtocolHandler for SyncProtocol {
                 io: tokio::io::join(recv, send),
                 traffic: self.traffic.clone(),
                 conn: conn.clone(),
+                me: self.me,
             },
+            self.me,
             peer.clone(),
             self.gate.clone(),
         )
@@ -205,12 +208,15 @@ impl Dialer for PeerDialer {
                 watched.closed().await;
                 presence.disconnected(&peer, &watched);
             });
+            let me = endpoint.id();
             Ok(frames::transport(
                 Counted {
                     io: tokio::io::join(recv, send),
                     traffic,
                     conn: conn.clone(),
+                    me,
                 },
+                me,
                 conn.remote_id().to_string(),
                 gate,
             )
@@ -261,6 +267,8 @@ struct Counted<T> {
     io: T,
     traffic: Arc<Traffic>,
     conn: Connection,
+    /// This device, for the stage events.
+    me: EndpointId,
 }
 
 impl<T> Drop for Counted<T> {
@@ -296,7 +304,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<T> {
             use std::sync::atomic::Ordering::Relaxed;
             self.traffic.sent.fetch_add(*n as u64, Relaxed);
             self.traffic.writes.fetch_add(1, Relaxed);
-            crate::stage::reached(crate::stage::SEND);
+            crate::stage::reached(crate::stage::SEND, self.me);
         }
         r
     }
@@ -413,6 +421,7 @@ impl Net {
             .accept(
                 SYNC_ALPN,
                 SyncProtocol {
+                    me: endpoint.id(),
                     acceptor,
                     traffic: traffic.clone(),
                     presence: presence.clone(),

@@ -1,5 +1,5 @@
-//! Where an edit is on its way to the other device: one trace event per stage, under the target
-//! [`TARGET`], so a profiler (the sync benchmark's breakdown) can time each stage without the
+//! Where an edit is on its way to the other device: one trace event per stage and device, under
+//! the target [`TARGET`], so a profiler (the sync benchmark's breakdown) can time each stage without the
 //! engine keeping clocks of its own. With no subscriber listening these cost a check of a flag.
 
 /// The tracing target of the stage events; the stage's name is in the field `stage`.
@@ -27,10 +27,18 @@ pub const EVENT: &str = "event";
 /// A document chunk is durable in the store (on either device).
 pub const DURABLE: &str = "doc_durable";
 
-/// Marks that a stage was reached.
+/// Marks that `device` (its endpoint id, in the field `device`) reached a stage: with two devices
+/// in one process, as in the sync benchmark, each stage is told apart by who reached it.
 #[inline]
-pub fn reached(stage: &'static str) {
-    tracing::trace!(target: TARGET, stage);
+pub fn reached(stage: &'static str, device: impl std::fmt::Display) {
+    tracing::trace!(target: TARGET, stage, %device);
+}
+
+/// Marks that a document chunk is durable in a store ([`DURABLE`]; the store does not know whose
+/// it is).
+#[inline]
+pub fn durable() {
+    tracing::trace!(target: TARGET, stage = DURABLE);
 }
 
 /// The tracing target of reads of a document (field `doc`: its id): counting them tells which

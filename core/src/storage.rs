@@ -187,7 +187,7 @@ impl DocStorage {
             recent.push_back(key.clone());
         }
         self.inner.durable.send_modify(|n| *n += 1);
-        crate::stage::reached(crate::stage::DURABLE);
+        crate::stage::durable();
     }
 
     /// Whether one of the latest durable writes holds a document's chunks at these heads (as

@@ -171,10 +171,12 @@ async fn timed_edits_by_stage(
     entry: &EntryId,
     pace: (usize, Duration),
 ) -> (Vec<f64>, Vec<stages::Way>) {
+    let author = ann.run(op::Profile {}).await.unwrap().id;
+    let viewer = bob.run(op::Profile {}).await.unwrap().id;
     stages::clear();
     let mut ways = Vec::new();
     let lat = timed_edits(ann, bob, entry, pace, |t, total| {
-        ways.push(stages::way(t, total));
+        ways.push(stages::way(t, total, (&author, &viewer)));
     })
     .await;
     ways.sort_by(|a, b| a.total.total_cmp(&b.total));

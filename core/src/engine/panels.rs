@@ -168,7 +168,7 @@ impl Panels {
         let id = contact.id.clone();
         let master = self.device.blocking(move |s| s.master(&id)).await?;
         let published = publish(&master, self.device.now());
-        crate::stage::reached(crate::stage::PROJECTION);
+        crate::stage::reached(crate::stage::PROJECTION, self.device.key().public());
         Ok(published)
     }
 
@@ -180,7 +180,7 @@ impl Panels {
         master: &MasterPanel,
     ) -> Result<Outboxed, EngineError> {
         let published = publish(master, self.device.now());
-        crate::stage::reached(crate::stage::PROJECTION);
+        crate::stage::reached(crate::stage::PROJECTION, self.device.key().public());
         self.write(gate, contact, published).await
     }
 
@@ -236,7 +236,7 @@ impl Panels {
             }
             kept.insert(contact.outbox.clone(), written);
         }
-        crate::stage::reached(crate::stage::OUTBOX);
+        crate::stage::reached(crate::stage::OUTBOX, self.device.key().public());
         let wrote = changed.is_some().then(|| (handle.clone(), heads.clone()));
         let outboxed = marks::Outboxed { handle, heads };
         // Digested by the mark, later and only for the last of a burst: off the edit's way.
@@ -318,6 +318,7 @@ impl Panels {
         self.docs.check_health()?;
         let gate = self.gate.lock().await;
         let masters = self.masters.clone();
+        let me = self.device.key().public();
         let (out, contact, master) = self
             .device
             .blocking(move |s| {
@@ -334,7 +335,7 @@ impl Panels {
                 let touched = edit.touched().to_vec();
                 // Without a sync of its own: the outbox's change, written next, syncs it.
                 s.unsynced(|u| u.save_master(&contact.id, &master, &touched))?;
-                crate::stage::reached(crate::stage::COMMIT);
+                crate::stage::reached(crate::stage::COMMIT, me);
                 Ok::<_, EngineError>((out, contact, master))
             })
             .await?;

@@ -402,7 +402,7 @@ impl Received {
                         if next.is_none() {
                             return;
                         }
-                        crate::stage::reached(crate::stage::APPLY);
+                        crate::stage::reached(crate::stage::APPLY, this.device.key().public());
                         // Changes that came meanwhile are read together, once.
                         while let Some(Some(_)) =
                             futures::StreamExt::next(&mut changes).now_or_never()
@@ -417,7 +417,7 @@ impl Received {
                                     contact: contact.id.clone(),
                                     unseen: unseen as usize,
                                 });
-                                crate::stage::reached(crate::stage::EVENT);
+                                crate::stage::reached(crate::stage::EVENT, this.device.key().public());
                             }
                             Err(e) => tracing::warn!("cannot read {}'s panel: {e}", contact.name),
                         }

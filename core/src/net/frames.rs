@@ -125,16 +125,16 @@ where
     Framed::new(io, Deflated::new(MAX_FRAME))
 }
 
-/// A samod transport over a byte stream from `peer`, speaking [`messages`], its incoming messages
-/// passing `gate`.
-pub fn transport<S>(io: S, peer: String, gate: Gate) -> Transport
+/// A samod transport over a byte stream between this device (`me`) and `peer`, speaking
+/// [`messages`], its incoming messages passing `gate`.
+pub fn transport<S>(io: S, me: iroh::EndpointId, peer: String, gate: Gate) -> Transport
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let (sink, stream) = messages(io).split();
     let stream = stream.try_filter_map(move |message| {
         let keep = gate.admits(&peer, &message).then_some(message);
-        crate::stage::reached(crate::stage::RECEIVE);
+        crate::stage::reached(crate::stage::RECEIVE, me);
         futures::future::ready(Ok(keep))
     });
     Transport::new(Box::pin(stream), sink)

@@ -1,5 +1,6 @@
 //! The per-stage breakdown of an edit: a tracing layer that notes when each of the engine's stage
-//! events (`backstory_core::stage`) fires, and what each edit's stages add up to.
+//! events (`backstory_core::stage`) fires and on which device, and what each edit's stages add up
+//! to.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -9,19 +10,29 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-static SEEN: Mutex<Vec<(&'static str, Instant)>> = Mutex::new(Vec::new());
+/// Each stage event: its stage, the device that reached it (empty where the event names none),
+/// and when.
+static SEEN: Mutex<Vec<(&'static str, String, Instant)>> = Mutex::new(Vec::new());
 
 struct Recorder;
 
-struct StageName(Option<&'static str>);
+#[derive(Default)]
+struct StageEvent {
+    stage: Option<&'static str>,
+    device: String,
+}
 
-impl Visit for StageName {
+impl Visit for StageEvent {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "stage" {
-            self.0 = stage::STAGES.iter().copied().find(|s| *s == value);
+            self.stage = stage::STAGES.iter().copied().find(|s| *s == value);
         }
     }
-    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "device" {
+            self.device = format!("{value:?}");
+        }
+    }
 }
 
 impl<S: tracing::Subscriber> Layer<S> for Recorder {
@@ -29,10 +40,10 @@ impl<S: tracing::Subscriber> Layer<S> for Recorder {
         if event.metadata().target() != stage::TARGET {
             return;
         }
-        let mut name = StageName(None);
-        event.record(&mut name);
-        if let Some(n) = name.0 {
-            SEEN.lock().unwrap().push((n, Instant::now()));
+        let mut seen = StageEvent::default();
+        event.record(&mut seen);
+        if let Some(n) = seen.stage {
+            SEEN.lock().unwrap().push((n, seen.device, Instant::now()));
         }
     }
 }
@@ -57,9 +68,9 @@ pub fn clear() {
 pub struct Way {
     pub at: Vec<(&'static str, Option<f64>)>,
     pub total: f64,
-    /// Every stage event from 60 ms before the start on, in ms from the start (printed with
-    /// `BENCH_TIMELINE=1`).
-    pub raw: Vec<(&'static str, f64)>,
+    /// Every stage event from 60 ms before the start on, with the side that fired it, in ms from
+    /// the start (printed with `BENCH_TIMELINE=1`).
+    pub raw: Vec<(&'static str, &'static str, f64)>,
 }
 
 /// The chain an edit goes through, author's side then viewer's.
@@ -73,21 +84,27 @@ const CHAIN: [&str; 7] = [
     stage::EVENT,
 ];
 
-/// What was noted since `start`, for an edit that became visible after `total` ms. The author's
-/// stages are each taken at their first firing after the start (samod may send from inside the
-/// outbox write, before it returns); the viewer's at their first firing after the stage before.
-pub fn way(start: Instant, total: f64) -> Way {
+/// What was noted since `start`, for an edit that became visible after `total` ms, on the
+/// devices `by` (the author's id, then the viewer's). The author's stages are each taken at their
+/// first firing on the author's device after the start (samod may send from inside the outbox
+/// write, before it returns); the viewer's at their first firing on the viewer's device after the
+/// stage before.
+pub fn way(start: Instant, total: f64, by: (&str, &str)) -> Way {
     let seen = SEEN.lock().unwrap().clone();
-    let first = |name: &str, from: Instant| {
+    let first = |name: &str, device: &str, from: Instant| {
         seen.iter()
-            .find(|(n, t)| *n == name && *t >= from)
-            .map(|(_, t)| *t)
+            .find(|(n, d, t)| *n == name && d == device && *t >= from)
+            .map(|(_, _, t)| *t)
     };
     let mut at = Vec::new();
     let mut from = start;
     for name in CHAIN {
         let author = [stage::COMMIT, stage::PROJECTION, stage::OUTBOX, stage::SEND].contains(&name);
-        let hit = first(name, if author { start } else { from });
+        let hit = if author {
+            first(name, by.0, start)
+        } else {
+            first(name, by.1, from)
+        };
         if let Some(t) = hit
             && (name == stage::SEND || !author)
         {
@@ -97,14 +114,21 @@ pub fn way(start: Instant, total: f64) -> Way {
     }
     let raw = seen
         .iter()
-        .filter(|(_, t)| *t + std::time::Duration::from_millis(60) >= start)
-        .map(|(n, t)| {
+        .filter(|(_, _, t)| *t + std::time::Duration::from_millis(60) >= start)
+        .map(|(n, d, t)| {
             let at = if *t >= start {
                 ms(*t - start)
             } else {
                 -ms(start - *t)
             };
-            (*n, at)
+            let on = if d == by.0 {
+                "author"
+            } else if d == by.1 {
+                "viewer"
+            } else {
+                ""
+            };
+            (*n, on, at)
         })
         .collect();
     Way { at, total, raw }
@@ -135,8 +159,8 @@ pub fn print(which: &str, way: &Way) {
     }
     println!("stage_{which}_visible {:.3} ms", way.total - before);
     if std::env::var_os("BENCH_TIMELINE").is_some() {
-        for (name, t) in &way.raw {
-            eprintln!("  {which} {t:8.3} ms {name}");
+        for (name, on, t) in &way.raw {
+            eprintln!("  {which} {t:8.3} ms {name} {on}");
         }
     }
 }
