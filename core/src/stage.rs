@@ -1,6 +1,7 @@
 //! Where an edit is on its way to the other device: one trace event per stage and device, under
-//! the target [`TARGET`], so a profiler (the sync benchmark's breakdown) can time each stage without the
-//! engine keeping clocks of its own. With no subscriber listening these cost a check of a flag.
+//! the target [`TARGET`], so a profiler (the sync benchmark's breakdown) can time each stage
+//! without the engine keeping clocks of its own. With no subscriber listening these cost a check
+//! of a flag.
 
 /// The tracing target of the stage events; the stage's name is in the field `stage`.
 pub const TARGET: &str = "backstory::stage";
