@@ -725,7 +725,14 @@ impl DocumentActor {
     }
 
     fn remove_connection(&mut self, conn_id: ConnectionId) {
-        self.peer_connections.remove(&conn_id);
+        if self.peer_connections.remove(&conn_id).is_some() {
+            // Report the connections left (Backstory patch): whoever follows the peers' states
+            // (is every connection in step?) must look again, since the one that closed may
+            // have been the only one out of step, and nothing else about the others changes.
+            for conn in self.peer_connections.values_mut() {
+                conn.report_again();
+            }
+        }
         self.check_policy_tasks.retain(|_, id| *id != conn_id);
         if let Phase::Requesting(request) = &mut self.phase {
             request.remove_connection(conn_id);

@@ -149,6 +149,11 @@ impl PeerDocConnection {
         self.sync_state.their_heads.clone()
     }
 
+    /// Reports this state at the next pop even though it did not change.
+    pub(super) fn report_again(&mut self) {
+        self.dirty = true;
+    }
+
     pub(super) fn pop(&mut self) -> Option<PeerDocState> {
         if self.dirty {
             self.dirty = false;

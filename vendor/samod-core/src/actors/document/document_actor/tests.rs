@@ -309,3 +309,42 @@ fn resetting_sync_state_preserves_read_only() {
     conn.reset_sync_state();
     assert!(conn.sync_state.read_only);
 }
+
+/// A watcher of the peers' states (is every connection in step?) must look again when one of
+/// two connections to the document closes: the one left may be in step where the closed one
+/// was not, and nothing else about it changes.
+#[test]
+fn closing_one_of_two_connections_reports_the_one_left() {
+    let (mut actor, _, first, task_id) = new_actor(true, None);
+    complete_policy(&mut actor, task_id, ShareConfig::read_write());
+    let second = ConnectionId::new();
+    let opened = actor
+        .handle_message(
+            UnixTimestamp::now(),
+            HubToDocMsg(HubToDocMsgPayload::NewConnection {
+                connection_id: second,
+                peer_id: "remote".into(),
+            }),
+        )
+        .unwrap();
+    let policy = opened
+        .io_tasks
+        .iter()
+        .find(|task| matches!(task.action, DocumentIoTask::CheckSharePolicy { .. }))
+        .unwrap()
+        .task_id;
+    complete_policy(&mut actor, policy, ShareConfig::read_write());
+    let closed = actor
+        .handle_message(
+            UnixTimestamp::now(),
+            HubToDocMsg(HubToDocMsgPayload::ConnectionClosed {
+                connection_id: first,
+            }),
+        )
+        .unwrap();
+    assert_eq!(
+        closed.peer_state_changes.keys().collect::<Vec<_>>(),
+        vec![&second]
+    );
+    assert_eq!(actor.peers().len(), 1);
+}
