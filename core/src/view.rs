@@ -4,6 +4,7 @@
 //! them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use backstory_crdt::{Category, CategoryId, Entry, PanelChanges, PanelView, Timestamp, Visibility};
 use serde::{Deserialize, Serialize};
@@ -260,7 +261,8 @@ pub struct TheirPanel {
     /// Whether they have shared a panel with me at all.
     pub shared: bool,
     /// The panel, annotated.
-    pub changes: PanelChanges,
+    // The view the engine keeps, shared rather than copied; it serializes as the view itself.
+    pub changes: Arc<PanelChanges>,
 }
 
 /// What an import brought.

@@ -57,6 +57,7 @@ async fn heads(e: &Engine, of: &str) -> Vec<String> {
         .unwrap()
         .changes
         .heads
+        .clone()
 }
 
 async fn signal(e: &Engine, session: &str, entry: &EntryId, signal: Signal) {

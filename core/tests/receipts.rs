@@ -38,7 +38,8 @@ async fn look(e: &Engine, at: &str) {
         .await
         .unwrap()
         .changes
-        .heads;
+        .heads
+        .clone();
     e.run(op::MarkSeen {
         contact: at.into(),
         heads,

@@ -75,7 +75,7 @@ async fn a_kept_view_answers_at_start_and_is_put_right_once_the_panel_loads() {
     // Bob's store keeps the last view, with the panel's heads.
     let (doc, changes) = kept(b.path()).expect("no view kept at shutdown");
     let stored: backstory_core::crdt::PanelChanges = serde_json::from_str(&changes).unwrap();
-    assert_eq!(stored, whole.changes);
+    assert_eq!(stored, *whole.changes);
 
     // A crash left an older view behind: the one with "one" only.
     let db = rusqlite::Connection::open(b.path().join("backstory.db")).unwrap();
@@ -120,6 +120,27 @@ async fn a_kept_view_answers_at_start_and_is_put_right_once_the_panel_loads() {
         assert!(Instant::now() < deadline, "the kept view stayed behind");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    for e in [ann, bob] {
+        e.shutdown().await;
+    }
+}
+
+/// Reading a panel whose document did not change since the last read hands out the view the
+/// engine keeps, not a copy of it: a panel of a thousand entries is not copied at every read.
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_an_unchanged_panel_again_shares_the_kept_view() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ann = engine(a.path(), "Ann").await;
+    let bob = engine(b.path(), "Bob").await;
+    pair(&ann, &bob).await;
+    post(&ann, "one").await;
+    let first = until_sees(&bob, "Ann", &["one"]).await;
+    let again = their_panel(&bob, "Ann").await;
+    assert!(std::sync::Arc::ptr_eq(&first.changes, &again.changes));
+    post(&ann, "two").await;
+    let later = until_sees(&bob, "Ann", &["one", "two"]).await;
+    assert!(!std::sync::Arc::ptr_eq(&first.changes, &later.changes));
+    assert_eq!(texts(&first), ["one"]);
     for e in [ann, bob] {
         e.shutdown().await;
     }

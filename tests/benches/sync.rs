@@ -183,6 +183,25 @@ async fn timed_edits_by_stage(
     (lat, ways)
 }
 
+/// How long Bob's engine takes to answer for Ann's panel while it does not change (the
+/// windows' read after each event), over `n` reads. Milliseconds, sorted.
+async fn unchanged_reads(bob: &Engine, n: usize) -> Vec<f64> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let p = bob
+            .run(op::TheirPanel {
+                contact: "ann".into(),
+            })
+            .await
+            .unwrap();
+        times.push(ms_since(t));
+        assert!(p.shared);
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
 /// How many entries of Ann's panel Bob sees.
 async fn entries_shown(bob: &Engine) -> usize {
     bob.run(op::TheirPanel {
@@ -285,6 +304,8 @@ async fn main() {
     let (p50, _) = p50_p99("edit_isolated_to_visible", &lat);
     line("edit_isolated_to_visible_p50_over_floor", p50 / floor, "x");
     stages::print("isolated_p50", &ways[ways.len() / 2]);
+    let small_read_p50 = percentile(&unchanged_reads(&bob, 200).await, 0.5);
+    line("panel_read_1_entry_p50", small_read_p50, "ms");
 
     // Catch-up after offline edits.
     bob.shutdown().await;
@@ -363,6 +384,13 @@ async fn main() {
         "x",
     );
     stages::print("1000_entries_p50", &ways[ways.len() / 2]);
+    let big_read_p50 = percentile(&unchanged_reads(&bob, 200).await, 0.5);
+    line("panel_read_1000_entries_p50", big_read_p50, "ms");
+    line(
+        "panel_read_1000_entries_over_1_entry",
+        big_read_p50 / small_read_p50,
+        "x",
+    );
     bob.shutdown().await;
     ann.shutdown().await;
 

@@ -156,7 +156,7 @@ impl Received {
         Ok(TheirPanel {
             contact: contact.clone(),
             shared,
-            changes: Arc::unwrap_or_clone(changes),
+            changes,
         })
     }
 
