@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use backstory_core::view::{NewEntry, TheirPanel};
 use backstory_core::{Engine, Event, op};
+use tempfile::TempDir;
 
 mod common;
 use common::{engine, pair};
@@ -50,6 +51,18 @@ async fn post(e: &Engine, text: &str) {
     .unwrap();
 }
 
+/// Ann and Bob paired, each in a data directory of their own, and Bob's first read of Ann's
+/// panel once her entry "one" is there.
+async fn paired_with_one_entry() -> (TempDir, TempDir, Engine, Engine, TheirPanel) {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ann = engine(a.path(), "Ann").await;
+    let bob = engine(b.path(), "Bob").await;
+    pair(&ann, &bob).await;
+    post(&ann, "one").await;
+    let first = until_sees(&bob, "Ann", &["one"]).await;
+    (a, b, ann, bob, first)
+}
+
 /// The kept view of Ann's panel at Bob's, as the store has it: (doc, changes as JSON).
 fn kept(dir: &Path) -> Option<(String, String)> {
     let db = rusqlite::Connection::open(dir.join("backstory.db")).unwrap();
@@ -61,12 +74,7 @@ fn kept(dir: &Path) -> Option<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kept_view_answers_at_start_and_is_put_right_once_the_panel_loads() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let ann = engine(a.path(), "Ann").await;
-    let bob = engine(b.path(), "Bob").await;
-    pair(&ann, &bob).await;
-    post(&ann, "one").await;
-    let first = until_sees(&bob, "Ann", &["one"]).await;
+    let (_a, b, ann, bob, first) = paired_with_one_entry().await;
     post(&ann, "two").await;
     let whole = until_sees(&bob, "Ann", &["one", "two"]).await;
     bob.shutdown().await;
@@ -129,12 +137,7 @@ async fn a_kept_view_answers_at_start_and_is_put_right_once_the_panel_loads() {
 /// engine keeps, not a copy of it: a panel of a thousand entries is not copied at every read.
 #[tokio::test(flavor = "multi_thread")]
 async fn reading_an_unchanged_panel_again_shares_the_kept_view() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let ann = engine(a.path(), "Ann").await;
-    let bob = engine(b.path(), "Bob").await;
-    pair(&ann, &bob).await;
-    post(&ann, "one").await;
-    let first = until_sees(&bob, "Ann", &["one"]).await;
+    let (_a, _b, ann, bob, first) = paired_with_one_entry().await;
     let again = their_panel(&bob, "Ann").await;
     assert!(std::sync::Arc::ptr_eq(&first.changes, &again.changes));
     post(&ann, "two").await;
