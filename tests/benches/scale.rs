@@ -14,6 +14,8 @@
 
 #[path = "scale/app.rs"]
 mod app;
+#[path = "scale/window.rs"]
+mod window;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,6 +26,8 @@ use backstory_core::{Engine, Options, op};
 
 /// Set in the process that measures an engine start: the data directory to open.
 const CHILD: &str = "BENCH_SCALE_START";
+const WINDOW: &str = "BENCH_SCALE_WINDOW";
+const VIEWER: &str = "BENCH_SCALE_VIEWER";
 
 fn line(name: &str, value: f64, unit: &str) {
     println!("{name} {value:.3} {unit}");
@@ -309,6 +313,26 @@ async fn main() {
         return;
     }
     let contacts = size("BENCH_CONTACTS", 200);
+    // Only the main window on a data directory kept before (`BENCH_DIR`), to look at it again:
+    // `BENCH_SCALE_WINDOW=$BENCH_DIR/many` (with `BENCH_CONTACTS`, the rows to wait for).
+    if let Some(dir) = std::env::var_os(WINDOW) {
+        let bin = app::built("backstory-app", "BACKSTORY_APP").expect("the app is built");
+        if let Some(ms) = window::rows_shown(&bin, Path::new(&dir), contacts).await {
+            line("app_start_to_rows", ms, "ms");
+        }
+        return;
+    }
+    // Only the viewer window on a panel kept before: `BENCH_SCALE_VIEWER=$BENCH_DIR/viewer-1000`
+    // (with `BENCH_PANEL`, the entries to wait for).
+    if let Some(dir) = std::env::var_os(VIEWER) {
+        let bin = app::built("backstory-app", "BACKSTORY_APP").expect("the app is built");
+        let entries = size("BENCH_PANEL", 1000);
+        if let Some((first, all)) = window::viewer_shown(&bin, Path::new(&dir), entries).await {
+            line("viewer_window_first", first, "ms");
+            line("viewer_window", all, "ms");
+        }
+        return;
+    }
     let entries = size("BENCH_ENTRIES", 100);
     let panel = size("BENCH_PANEL", 1000);
     let history = size("BENCH_HISTORY", 100_000);
@@ -370,6 +394,19 @@ async fn main() {
             line("app_idle_rss", full.rss, "MB");
             line("app_idle_pss", full.pss, "MB");
             line("app_processes", full.processes as f64, "processes");
+            // The main window itself: from the app's start until every row is on the page.
+            if let (Some(empty_ms), Some(rows_ms)) = (
+                window::rows_shown(&bin, &empty, 0).await,
+                window::rows_shown(&bin, &many, contacts).await,
+            ) {
+                line("app_empty_start_to_window", empty_ms, "ms");
+                line("app_contacts_200_start_to_rows", rows_ms, "ms");
+                line(
+                    "app_contacts_200_start_to_rows_over_empty",
+                    rows_ms / empty_ms,
+                    "x",
+                );
+            }
         }
         _ => eprintln!(
             "app_idle_rss not measured: the app and the CLI are not built (`make build`, or set \
@@ -402,6 +439,22 @@ async fn main() {
         unkept[1],
         "ms",
     );
+    // The same openings as a person meets them: the viewer window, from the click on their
+    // panel's icon in the main window until its page shows every entry.
+    if let Some(bin) = app::built("backstory-app", "BACKSTORY_APP") {
+        let mut shown = Vec::new();
+        for n in [1, panel] {
+            let viewer = root.join(format!("viewer-{n}"));
+            shown.extend(window::viewer_shown(&bin, &viewer, n).await);
+        }
+        if let [(_, one), (first, many)] = shown[..] {
+            line("viewer_window_1_entry", one, "ms");
+            line("viewer_window_1000_entries_first", first, "ms");
+            line("viewer_window_1000_entries", many, "ms");
+            line("viewer_window_1000_first_over_1_entry", first / one, "x");
+            line("viewer_window_1000_over_1_entry", many / one, "x");
+        }
+    }
     line("edit_in_1_entry_panel_p50", edit[0], "ms");
     line("edit_in_1000_entry_panel_p50", edit[1], "ms");
     line("edit_in_1000_over_1_entry_panel", edit[1] / edit[0], "x");

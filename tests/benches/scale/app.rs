@@ -31,7 +31,7 @@ pub struct Idle {
 }
 
 /// Kills the whole process group on drop.
-struct Group(Child);
+pub struct Group(pub Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
@@ -86,7 +86,7 @@ fn tree(root: u32) -> Vec<u32> {
 }
 
 /// The process running `exe` under `root` (the app itself, below xvfb-run when there is one).
-fn find_exe(root: u32, exe: &Path) -> Option<u32> {
+pub fn find_exe(root: u32, exe: &Path) -> Option<u32> {
     let exe = exe.canonicalize().ok()?;
     tree(root)
         .into_iter()
