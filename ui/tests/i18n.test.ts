@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   dictionaries,
   formatBytes,
@@ -81,6 +81,39 @@ describe('t', () => {
     expect(relativeTime(now + 3 * 86_400_000, now)).toMatch(/in 3 days/);
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1_400_000)).toMatch(/1\.4\s?MB/);
+  });
+});
+
+describe('formatting', () => {
+  afterEach(() => setLanguage('en'));
+
+  it('keeps each language’s formatters apart as the language changes back and forth', () => {
+    const at = Date.UTC(2026, 0, 10, 12);
+    const now = at + 2 * 3_600_000;
+    setLanguage('en');
+    const date = formatDate(at);
+    const ago = relativeTime(at, now);
+    expect(date).toMatch(/2026/);
+    expect(ago).toMatch(/2 hr/);
+    setLanguage('zh-CN');
+    expect(formatDate(at)).toMatch(/2026年/);
+    expect(relativeTime(at, now)).toMatch(/2\s?小时前/);
+    expect(formatBytes(1_400_000)).not.toBe('');
+    setLanguage('en');
+    expect(formatDate(at)).toBe(date);
+    expect(relativeTime(at, now)).toBe(ago);
+  });
+
+  it('makes a formatter once for many dates, not once per date', () => {
+    setLanguage('en');
+    formatDate(0);
+    const made = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (let i = 0; i < 50; i++) formatDate(Date.UTC(2026, 0, 1 + i));
+      expect(made).not.toHaveBeenCalled();
+    } finally {
+      made.mockRestore();
+    }
   });
 });
 

@@ -48,6 +48,20 @@ export function onLanguage(listener: (lang: Language) => void): () => void {
 
 export type Vars = Record<string, string | number>;
 
+/** Intl's formatters, made once per language and options: making one reads the language's data
+ * (ICU), which costs far more than formatting with it, and a panel formats a few dates per entry. */
+const formatters = new Map<string, unknown>();
+
+function formatter<F>(kind: string, options: object, make: (lang: Language) => F): F {
+  const key = `${current}\u0000${kind}\u0000${JSON.stringify(options)}`;
+  let made = formatters.get(key) as F | undefined;
+  if (made === undefined) {
+    made = make(current);
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 function fill(text: string, vars?: Vars): string {
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
@@ -62,7 +76,7 @@ export function t(key: MessageKey, vars?: Vars): string {
 
 /** A plural form: `key` names the stem of `stem_one` / `stem_other`; `{n}` is filled in. */
 export function tn(stem: string, n: number, vars?: Vars): string {
-  const form = new Intl.PluralRules(current).select(n) === 'one' ? 'one' : 'other';
+  const form = formatter('plural', {}, (lang) => new Intl.PluralRules(lang)).select(n) === 'one' ? 'one' : 'other';
   const key = `${stem}_${form}` as MessageKey;
   const fallback = `${stem}_other` as MessageKey;
   const text = dictionaries[current][key] ?? dictionaries[current][fallback] ?? stem;
@@ -70,7 +84,7 @@ export function tn(stem: string, n: number, vars?: Vars): string {
 }
 
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(current).format(n);
+  return formatter('number', {}, (lang) => new Intl.NumberFormat(lang)).format(n);
 }
 
 /** The range of moments a JavaScript date holds; a peer's timestamp may lie outside it. */
@@ -83,13 +97,15 @@ function dateable(ms: number): boolean {
 /** A moment as date and time, e.g. "1 Dec 2026, 09:00". */
 export function formatDate(ms: number): string {
   if (!dateable(ms)) return t('time.unknown');
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
+  const options = { dateStyle: 'medium', timeStyle: 'short' } as const;
+  return formatter('date', options, (lang) => new Intl.DateTimeFormat(lang, options)).format(ms);
 }
 
 /** A day, e.g. "1 Dec 2026". */
 export function formatDay(ms: number): string {
   if (!dateable(ms)) return t('time.unknown');
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium' }).format(ms);
+  const options = { dateStyle: 'medium' } as const;
+  return formatter('date', options, (lang) => new Intl.DateTimeFormat(lang, options)).format(ms);
 }
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -105,7 +121,8 @@ export function relativeTime(ms: number, now: number = Date.now()): string {
   const abs = Math.abs(diff);
   if (abs < 45_000) return t('time.justNow');
   if (abs >= 7 * 86_400_000) return formatDay(ms);
-  const fmt = new Intl.RelativeTimeFormat(current, { numeric: 'auto', style: 'short' });
+  const options = { numeric: 'auto', style: 'short' } as const;
+  const fmt = formatter('relative', options, (lang) => new Intl.RelativeTimeFormat(lang, options));
   let unit = UNITS[0];
   for (const u of UNITS) if (abs >= u[1] && u[0] !== 'minute') unit = u;
   return fmt.format(Math.round(diff / unit[1]), unit[0]);
@@ -121,11 +138,8 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     i += 1;
   }
-  return new Intl.NumberFormat(current, {
-    style: 'unit',
-    unit: units[i],
-    maximumFractionDigits: value < 10 ? 1 : 0,
-  }).format(value);
+  const options = { style: 'unit', unit: units[i], maximumFractionDigits: value < 10 ? 1 : 0 } as const;
+  return formatter('number', options, (lang) => new Intl.NumberFormat(lang, options)).format(value);
 }
 
 const DEFAULT_CATEGORIES = ['activities', 'travel', 'gadgets', 'books', 'songs', 'restaurants', 'watched'];
