@@ -121,6 +121,26 @@ describe('the viewer window', () => {
     expect(markSeen).toHaveBeenCalledWith('c1', ['h9']);
   });
 
+  it('puts a long panel on the page a screenful first, then the rest, newest first', async () => {
+    const hour = 3_600_000;
+    const entries = Array.from({ length: 300 }, (_, i) => {
+      const e = changed({ state: 'seen', text: `entry ${i}` });
+      e.entry = { ...e.entry, id: `e${i}`, created: Date.now() - (300 - i) * hour };
+      return e;
+    });
+    theirs.mockResolvedValue(theirPanel(entries));
+    render(Viewer, { contact: 'c1' });
+    await vi.advanceTimersByTimeAsync(10);
+    const first = screen.getAllByTestId('entry');
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(300);
+    expect(first[0].dataset.entryId).toBe('e299');
+    await vi.advanceTimersByTimeAsync(1000);
+    const all = screen.getAllByTestId('entry');
+    expect(all).toHaveLength(300);
+    expect(all.map((e) => e.dataset.entryId)).toEqual(entries.map((e) => e.entry.id).reverse());
+  });
+
   it('says so when they have shared nothing', async () => {
     const p = theirPanel([]);
     p.shared = false;

@@ -20,6 +20,25 @@ export function debounce(run: () => void, ms: number): Debounced {
   return fn;
 }
 
+/** Calls `run` once the page has drawn its next frame (after 16 ms where there are no frames to
+ * wait for); answers a function that cancels it. */
+export function afterPaint(run: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const after = () => (timer = setTimeout(run, 0));
+  if (typeof requestAnimationFrame !== 'function') {
+    timer = setTimeout(run, 16);
+    return () => {
+      if (timer) clearTimeout(timer);
+    };
+  }
+  // The frame's callbacks run before it is drawn: the timer set there runs after.
+  const frame = requestAnimationFrame(after);
+  return () => {
+    cancelAnimationFrame(frame);
+    if (timer) clearTimeout(timer);
+  };
+}
+
 let lastActivity = -Infinity;
 let hearing = false;
 /** Whether this window ever got or lost the focus. Without a window manager (a bare X server) it
