@@ -2,6 +2,7 @@
 //! there is no display), asked for its contact list through its control socket as the CLI asks,
 //! then left idle and measured: its own process and the web views it started.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -93,20 +94,21 @@ pub fn find_exe(root: u32, exe: &Path) -> Option<u32> {
         .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok().as_deref() == Some(&exe))
 }
 
-/// Starts `app` on `data`, waits until it lists the contacts, rests `rest`, and measures it.
-pub fn idle(app: &Path, cli: &Path, data: &Path, rest: Duration) -> Idle {
+/// Starts `program` (the app, or what starts it) with `args` on `data`, as the app is measured:
+/// the local network, no accessibility bus, its own process group, and under a private Xvfb when
+/// there is no display.
+pub fn start_on(program: &OsStr, args: &[String], data: &Path) -> Group {
     use std::os::unix::process::CommandExt;
-    super::until_port_free(data);
     let mut cmd = if std::env::var_os("DISPLAY").is_some() {
-        Command::new(app)
+        Command::new(program)
     } else {
         let mut c = Command::new("xvfb-run");
         c.args(["--auto-servernum", "--server-args=-screen 0 1600x1000x24"])
-            .arg(app);
+            .arg(program);
         c
     };
-    let t = Instant::now();
     let child = cmd
+        .args(args)
         .env("BACKSTORY_DATA_DIR", data)
         .env("BACKSTORY_NETWORK", "local")
         .env("NO_AT_BRIDGE", "1")
@@ -114,8 +116,17 @@ pub fn idle(app: &Path, cli: &Path, data: &Path, rest: Duration) -> Idle {
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
-        .expect("start the app (xvfb-run is needed without a display)");
-    let group = Group(child);
+        .unwrap_or_else(|e| {
+            panic!("start {program:?} (xvfb-run is needed without a display): {e}")
+        });
+    Group(child)
+}
+
+/// Starts `app` on `data`, waits until it lists the contacts, rests `rest`, and measures it.
+pub fn idle(app: &Path, cli: &Path, data: &Path, rest: Duration) -> Idle {
+    super::until_port_free(data);
+    let t = Instant::now();
+    let group = start_on(app.as_os_str(), &[], data);
     let deadline = t + Duration::from_secs(120);
     let (start_to_list, contacts) = loop {
         let out = Command::new(cli)

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use super::app::{Group, find_exe};
+use super::app::{Group, find_exe, start_on};
 
 /// How long a step may take before the benchmark gives up.
 const WAIT: Duration = Duration::from_secs(120);
@@ -70,7 +70,6 @@ pub struct Window {
 impl Window {
     /// Starts the app on `data` through tauri-driver, or `None` without tauri-driver.
     pub async fn start(app: &Path, data: &Path) -> Option<Self> {
-        use std::os::unix::process::CommandExt;
         if Command::new("tauri-driver")
             .arg("--help")
             .stdout(Stdio::null())
@@ -85,26 +84,13 @@ impl Window {
         }
         super::until_port_free(data);
         let (port, native) = (free_port(), free_port());
-        let mut cmd = if std::env::var_os("DISPLAY").is_some() {
-            Command::new("tauri-driver")
-        } else {
-            let mut c = Command::new("xvfb-run");
-            c.args(["--auto-servernum", "--server-args=-screen 0 1600x1000x24"])
-                .arg("tauri-driver");
-            c
-        };
-        let driver = cmd
-            .args(["--port", &port.to_string()])
-            .args(["--native-port", &native.to_string()])
-            .env("BACKSTORY_DATA_DIR", data)
-            .env("BACKSTORY_NETWORK", "local")
-            .env("NO_AT_BRIDGE", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("start tauri-driver (xvfb-run is needed without a display)");
-        let group = Group(driver);
+        let ports = [
+            "--port".into(),
+            port.to_string(),
+            "--native-port".into(),
+            native.to_string(),
+        ];
+        let group = start_on("tauri-driver".as_ref(), &ports, data);
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
