@@ -57,11 +57,18 @@ fn status_kb(pid: u32, file: &str, key: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-fn parent(pid: u32) -> Option<u32> {
+/// Field `n` (counted from 1, as `proc(5)` does) of `/proc/<pid>/stat`, from the state (3) on.
+pub fn stat_field(pid: u32, n: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may hold spaces: the fields after it are plain.
     let rest = stat.rsplit_once(')')?.1;
-    rest.split_whitespace().nth(1)?.parse().ok()
+    rest.split_whitespace()
+        .nth(n.checked_sub(3)?)
+        .map(str::to_owned)
+}
+
+fn parent(pid: u32) -> Option<u32> {
+    stat_field(pid, 4)?.parse().ok()
 }
 
 fn all_pids() -> Vec<u32> {

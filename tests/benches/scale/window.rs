@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use super::app::{Group, find_exe, start_on};
+use super::app::{Group, find_exe, start_on, stat_field};
 
 /// How long a step may take before the benchmark gives up.
 const WAIT: Duration = Duration::from_secs(120);
@@ -46,10 +46,7 @@ fn uptime() -> f64 {
 
 /// When `pid` started, in seconds since boot (`/proc/<pid>/stat`, field 22, in clock ticks).
 fn started(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name is in parentheses and may hold spaces: the fields after it are plain.
-    let rest = stat.rsplit_once(')').unwrap().1;
-    let ticks: f64 = rest.split_whitespace().nth(19).unwrap().parse().unwrap();
+    let ticks: f64 = stat_field(pid, 22).unwrap().parse().unwrap();
     let per_second: f64 = Command::new("getconf")
         .arg("CLK_TCK")
         .output()

@@ -24,17 +24,12 @@ export function debounce(run: () => void, ms: number): Debounced {
  * wait for); answers a function that cancels it. */
 export function afterPaint(run: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const after = () => (timer = setTimeout(run, 0));
-  if (typeof requestAnimationFrame !== 'function') {
-    timer = setTimeout(run, 16);
-    return () => {
-      if (timer) clearTimeout(timer);
-    };
-  }
+  let frame: number | null = null;
   // The frame's callbacks run before it is drawn: the timer set there runs after.
-  const frame = requestAnimationFrame(after);
+  if (typeof requestAnimationFrame === 'function') frame = requestAnimationFrame(() => (timer = setTimeout(run, 0)));
+  else timer = setTimeout(run, 16);
   return () => {
-    cancelAnimationFrame(frame);
+    if (frame !== null) cancelAnimationFrame(frame);
     if (timer) clearTimeout(timer);
   };
 }
